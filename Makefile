@@ -1,0 +1,52 @@
+# Thin front over meson. `make test` and `make run` install missing
+# dependencies themselves (see .ci/deps.sh).
+BUILD ?= build
+MESON ?= meson
+JOBS ?= 2
+SOURCES = $(shell git ls-files '*.cpp' '*.h' 2>/dev/null || find gst-relais storage relais-server tests bench -name '*.cpp' -o -name '*.h')
+
+.PHONY: deps build test bench coverage fmt lint run profile clean
+
+deps:
+	@bash .ci/deps.sh
+
+$(BUILD)/build.ninja:
+	@bash .ci/deps.sh
+	$(MESON) setup $(BUILD)
+
+build: $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD) -j $(JOBS)
+
+test: build
+	$(MESON) test -C $(BUILD) --num-processes $(JOBS) --print-errorlogs
+
+bench: build
+	bash bench/run.sh $(BUILD)
+
+coverage: $(BUILD)/build.ninja
+	$(MESON) configure $(BUILD) -Db_coverage=true
+	$(MESON) compile -C $(BUILD) -j $(JOBS)
+	$(MESON) test -C $(BUILD) --num-processes $(JOBS) --print-errorlogs
+	mkdir -p coverage
+	gcovr -r . $(BUILD) --filter gst-relais/ --filter storage/ --filter relais-server/ \
+	  --html-details coverage/index.html --print-summary
+	@echo "coverage report: coverage/index.html"
+
+fmt:
+	clang-format -i $(SOURCES)
+
+lint: $(BUILD)/build.ninja
+	clang-format --dry-run -Werror $(SOURCES)
+	cppcheck --quiet --error-exitcode=1 --std=c++20 --language=c++ \
+	  --enable=warning,performance,portability --inline-suppr \
+	  --suppress=missingIncludeSystem --suppress=unknownMacro \
+	  -I storage -I gst-relais -I $(BUILD) gst-relais storage relais-server
+
+run: build
+	bash examples/run-demo.sh $(BUILD)
+
+profile: build
+	bash bench/profile.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) coverage

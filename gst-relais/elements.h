@@ -1,0 +1,9 @@
+// Element registration declarations, one line per element.
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+GST_ELEMENT_REGISTER_DECLARE(relaisstoresink);
+GST_ELEMENT_REGISTER_DECLARE(relaisstoresrc);
+G_END_DECLS

@@ -1,0 +1,276 @@
+/**
+ * SECTION:element-relaisstoresink
+ *
+ * Writes every buffer it receives (any caps, encoded or raw) to a frame store,
+ * with timestamps, flags and caps, under a stream name. Readers in the same
+ * process (memory://) or on any machine sharing the Redis (redis://) follow
+ * the stream with relaisstoresrc.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! x264enc tune=zerolatency ! h264parse ! \
+ *   relaisstoresink store=redis://127.0.0.1:6379 stream=lobby
+ * ]|
+ */
+#include "relaisstoresink.h"
+
+#include <mutex>
+
+#include "elements.h"
+#include "gst_handles.h"
+#include "store_frame_convert.h"
+#include "store_settings.h"
+
+GST_DEBUG_CATEGORY_STATIC(relais_store_sink_debug);
+#define GST_CAT_DEFAULT relais_store_sink_debug
+
+namespace {
+
+constexpr guint DEFAULT_MAX_FRAMES = 600;
+constexpr guint64 DEFAULT_MAX_AGE = 30 * GST_SECOND;
+
+enum { PROP_0, PROP_STORE, PROP_STREAM, PROP_MAX_FRAMES, PROP_MAX_AGE, PROP_STATS };
+
+struct Settings {
+  std::string store;  // empty: RELAIS_STORAGE_* or memory://
+  std::string stream;
+  guint max_frames = DEFAULT_MAX_FRAMES;
+  guint64 max_age = DEFAULT_MAX_AGE;
+};
+
+struct Private {
+  Settings settings;  // guarded by the object lock
+  std::mutex state_mutex;  // guards store and writer (not held while writing)
+  std::shared_ptr<relais::store::Store> store;
+  std::unique_ptr<relais::store::Writer> writer;
+  // Used from the streaming thread only.
+  relais::store::CapsString caps;
+  std::string active_uri;
+  std::string active_stream;
+};
+
+}  // namespace
+
+struct _RelaisStoreSink {
+  GstBaseSink parent;
+  Private* priv;
+};
+
+G_DEFINE_TYPE(RelaisStoreSink, relais_store_sink, GST_TYPE_BASE_SINK)
+GST_ELEMENT_REGISTER_DEFINE(relaisstoresink, "relaisstoresink", GST_RANK_NONE,
+                            RELAIS_TYPE_STORE_SINK)
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+static GstStructure* stats_structure(Private* priv) {
+  relais::store::WriterStats st;
+  {
+    std::lock_guard lock(priv->state_mutex);
+    if (priv->writer) st = priv->writer->stats();
+  }
+  return gst_structure_new("relais-store-stats", "frames", G_TYPE_UINT64, st.frames, "bytes",
+                           G_TYPE_UINT64, st.bytes, "dropped", G_TYPE_UINT64, st.dropped,
+                           "reconnects", G_TYPE_UINT64, st.reconnects, nullptr);
+}
+
+static void relais_store_sink_set_property(GObject* object, guint prop_id, const GValue* value,
+                                           GParamSpec* pspec) {
+  auto* self = RELAIS_STORE_SINK(object);
+  relais::ObjectLock lock(self);
+  Settings& s = self->priv->settings;
+  switch (prop_id) {
+    case PROP_STORE:
+      s.store = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
+    case PROP_STREAM:
+      s.stream = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
+    case PROP_MAX_FRAMES:
+      s.max_frames = g_value_get_uint(value);
+      break;
+    case PROP_MAX_AGE:
+      s.max_age = g_value_get_uint64(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+  }
+}
+
+static void relais_store_sink_get_property(GObject* object, guint prop_id, GValue* value,
+                                           GParamSpec* pspec) {
+  auto* self = RELAIS_STORE_SINK(object);
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed(value, stats_structure(self->priv));
+    return;
+  }
+  relais::ObjectLock lock(self);
+  Settings& s = self->priv->settings;
+  switch (prop_id) {
+    case PROP_STORE:
+      g_value_set_string(value, s.store.empty() ? nullptr : s.store.c_str());
+      break;
+    case PROP_STREAM:
+      g_value_set_string(value, s.stream.empty() ? nullptr : s.stream.c_str());
+      break;
+    case PROP_MAX_FRAMES:
+      g_value_set_uint(value, s.max_frames);
+      break;
+    case PROP_MAX_AGE:
+      g_value_set_uint64(value, s.max_age);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+  }
+}
+
+static gboolean relais_store_sink_start(GstBaseSink* sink) {
+  auto* self = RELAIS_STORE_SINK(sink);
+  Private* priv = self->priv;
+  Settings settings;
+  {
+    relais::ObjectLock lock(self);
+    settings = priv->settings;
+  }
+  std::string uri = settings.store.empty() ? relais::store::default_store_uri() : settings.store;
+  std::shared_ptr<relais::store::Store> store;
+  if (!relais::open_store_for_element(GST_ELEMENT(self), uri, settings.stream, &store))
+    return FALSE;
+
+  relais::store::Retention retention;
+  retention.max_frames = settings.max_frames;
+  retention.max_age = std::chrono::milliseconds(settings.max_age / GST_MSECOND);
+  std::unique_ptr<relais::store::Writer> writer;
+  relais::store::Status st = store->open_writer(settings.stream, retention, &writer);
+  if (!st.is_ok()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
+                      ("Could not open stream '%s' for writing in the frame store at '%s'.",
+                       settings.stream.c_str(), uri.c_str()),
+                      ("%s", st.message().c_str()));
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "writing stream '%s' to %s", settings.stream.c_str(), uri.c_str());
+  std::lock_guard lock(priv->state_mutex);
+  priv->store = std::move(store);
+  priv->writer = std::move(writer);
+  priv->active_uri = uri;
+  priv->active_stream = settings.stream;
+  priv->caps.reset();
+  return TRUE;
+}
+
+static gboolean relais_store_sink_stop(GstBaseSink* sink) {
+  Private* priv = RELAIS_STORE_SINK(sink)->priv;
+  std::unique_ptr<relais::store::Writer> writer;
+  {
+    std::lock_guard lock(priv->state_mutex);
+    writer = std::move(priv->writer);
+    priv->store.reset();
+  }
+  return TRUE;  // writer closes its connection outside the lock
+}
+
+static gboolean relais_store_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
+  auto* self = RELAIS_STORE_SINK(sink);
+  relais::GCharPtr str(gst_caps_to_string(caps));
+  GST_DEBUG_OBJECT(self, "caps %s", str.get());
+  self->priv->caps = relais::store::make_caps(str.get());
+  return TRUE;
+}
+
+static GstFlowReturn relais_store_sink_render(GstBaseSink* sink, GstBuffer* buffer) {
+  auto* self = RELAIS_STORE_SINK(sink);
+  Private* priv = self->priv;
+  relais::store::Frame frame;
+  if (!relais::frame_from_buffer(buffer, priv->caps, &frame)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not read an incoming buffer."),
+                      ("gst_buffer_map failed"));
+    return GST_FLOW_ERROR;
+  }
+  // The writer lives from start() to stop(); render() only runs in between.
+  switch (priv->writer->write(frame)) {
+    case relais::store::WriteResult::kWritten:
+      break;
+    case relais::store::WriteResult::kDropped:
+      GST_LOG_OBJECT(self, "store unreachable, frame dropped");
+      break;
+    case relais::store::WriteResult::kLost: {
+      std::string reason = priv->writer->last_error();
+      GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
+                          ("Lost the frame store at '%s'; frames are counted as dropped while "
+                           "reconnecting.",
+                           priv->active_uri.c_str()),
+                          ("%s", reason.c_str()));
+      relais::post_store_status(GST_ELEMENT(self), "disconnected", priv->active_stream,
+                                priv->active_uri, reason);
+      break;
+    }
+    case relais::store::WriteResult::kReconnected:
+      GST_INFO_OBJECT(self, "reconnected to %s", priv->active_uri.c_str());
+      relais::post_store_status(GST_ELEMENT(self), "reconnected", priv->active_stream,
+                                priv->active_uri, "");
+      break;
+  }
+  return GST_FLOW_OK;
+}
+
+static void relais_store_sink_finalize(GObject* object) {
+  delete RELAIS_STORE_SINK(object)->priv;
+  G_OBJECT_CLASS(relais_store_sink_parent_class)->finalize(object);
+}
+
+static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseSinkClass* basesink_class = GST_BASE_SINK_CLASS(klass);
+
+  gobject_class->set_property = relais_store_sink_set_property;
+  gobject_class->get_property = relais_store_sink_get_property;
+  gobject_class->finalize = relais_store_sink_finalize;
+
+  constexpr auto rw_ready =
+      static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property(
+      gobject_class, PROP_STORE,
+      g_param_spec_string("store", "Store",
+                          "Frame store URI: memory:// or redis://[:password@]host:port[/db]. "
+                          "Unset: taken from RELAIS_STORAGE_TYPE/RELAIS_STORAGE_REDIS_URL, "
+                          "else memory://",
+                          nullptr, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_STREAM,
+      g_param_spec_string("stream", "Stream", "Stream name: 1-64 characters of a-z, 0-9, _ and -",
+                          nullptr, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_FRAMES,
+      g_param_spec_uint("max-frames", "Max frames",
+                        "Frames retained per stream (the newest keyframe and what follows it are "
+                        "always kept)",
+                        1, G_MAXINT32, DEFAULT_MAX_FRAMES, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_AGE,
+      g_param_spec_uint64("max-age", "Max age",
+                          "Frames older than this (ns) are dropped, keeping the newest keyframe; "
+                          "0 = no age limit",
+                          0, G_MAXUINT64, DEFAULT_MAX_AGE, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_STATS,
+      g_param_spec_boxed("stats", "Statistics",
+                         "relais-store-stats: frames, bytes, dropped, reconnects", GST_TYPE_STRUCTURE,
+                         static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_set_static_metadata(
+      element_class, "Relais frame store sink", "Sink",
+      "Writes buffers with timestamps, flags and caps to a Relais frame store (memory or Redis)",
+      "Relais authors");
+
+  basesink_class->start = relais_store_sink_start;
+  basesink_class->stop = relais_store_sink_stop;
+  basesink_class->set_caps = relais_store_sink_set_caps;
+  basesink_class->render = relais_store_sink_render;
+
+  GST_DEBUG_CATEGORY_INIT(relais_store_sink_debug, "relaisstoresink", 0, "Relais frame store sink");
+}
+
+static void relais_store_sink_init(RelaisStoreSink* self) { self->priv = new Private(); }
