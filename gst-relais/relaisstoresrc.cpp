@@ -107,6 +107,12 @@ static void relais_store_src_set_property(GObject* object, guint prop_id, const 
                                           GParamSpec* pspec) {
   auto* self = RELAIS_STORE_SRC(object);
   relais::ObjectLock lock(self);
+  if (GST_STATE(self) > GST_STATE_READY) {
+    // Settings are read when the element starts; refuse changes that would not apply.
+    GST_WARNING_OBJECT(self, "property '%s' can only be changed in NULL or READY state",
+                       pspec->name);
+    return;
+  }
   Settings& s = self->priv->settings;
   switch (prop_id) {
     case PROP_STORE:
