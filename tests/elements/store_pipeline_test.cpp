@@ -77,6 +77,16 @@ TEST(StorePipelines, BadSettingsAreClearErrorsOnTheBus) {
   }
 }
 
+TEST(StorePipelines, AStreamWithUnparsableCapsIsAClearError) {
+  relais::test::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  redis.cli("XADD 'relais:{bad}:frames' '*' d x f 1 c 'video/x-raw, width=(int)'");
+  std::string text = start_and_expect_error(
+      "relaisstoresrc start=earliest stream=bad store=" + redis.uri() + " ! fakesink");
+  EXPECT_NE(text.find("invalid caps"), std::string::npos) << text;
+}
+
 TEST(StorePipelines, BothElementsAreDocumentedForGstInspect) {
   for (const char* name : {"relaisstoresink", "relaisstoresrc"}) {
     gchar* out = nullptr;
