@@ -1,0 +1,67 @@
+// The mark converted once into a frame's format and position: for every plane
+// of the frame, the samples the mark covers, each with the frame's remaining
+// weight and the mark's premultiplied colour in that plane's components.
+// Chroma samples average the coverage of the luma pixels they stand for, so a
+// mark at an odd offset over subsampled chroma is blended exactly as if the
+// frame had been blended at full resolution and then subsampled.
+#pragma once
+
+#include <gst/video/video.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "mark_layout.h"
+#include "rgba_image.h"
+
+namespace relais::watermark {
+
+// Fixed point used by the blend: 16 fractional bits.
+constexpr std::uint32_t kOne = 65536;
+
+struct PlaneMark {
+  int plane = 0;          // index of the frame plane
+  int x0 = 0, y0 = 0;     // first covered sample, in the plane's sample grid
+  int width = 0;          // covered samples per row
+  int height = 0;         // covered rows
+  int pstride = 1;        // bytes from one sample to the next in the frame
+  int ncomp = 0;          // colour components in this plane (1..3)
+  int offsets[3] = {};    // byte offset of each component within a sample
+  int alpha_offset = -1;  // byte offset of the frame's own alpha, or -1
+  // Per sample: weight kept by the frame, 0..kOne (kOne = mark fully transparent).
+  std::vector<std::uint32_t> inv;
+  // ncomp consecutive arrays of width * height: mark colour * coverage * kOne.
+  std::vector<std::uint32_t> premul;
+  // Per row: [span_begin, span_end) are the samples with any coverage.
+  std::vector<std::int32_t> span_begin, span_end;
+};
+
+struct PreparedMark {
+  std::vector<PlaneMark> planes;
+  bool empty() const { return planes.empty(); }
+};
+
+// True for the formats relaiswatermark negotiates.
+bool format_supported(GstVideoFormat format);
+
+// Colour of a straight RGB pixel (0..255 each) in the components of a
+// format (indexed like GstVideoFormatInfo components: Y,U,V or R,G,B), using
+// the caps' matrix and range (BT.601 when they name none).
+class ComponentConverter {
+ public:
+  explicit ComponentConverter(const GstVideoInfo& info);
+  void operator()(const std::uint8_t rgb[3], double out[3]) const;
+
+ private:
+  bool rgb_ = false;
+  bool gray_ = false;
+  double kr_ = 0.299, kb_ = 0.114;
+  double offset_[3] = {}, scale_[3] = {};
+};
+
+// Converts mark, with its top-left at `at` in the frame and scaled by opacity
+// (0..1), for frames described by info. Empty when nothing would be drawn.
+PreparedMark prepare_mark(const RgbaImage& mark, Point at, double opacity,
+                          const GstVideoInfo& info);
+
+}  // namespace relais::watermark
