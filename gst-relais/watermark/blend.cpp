@@ -1,83 +1,69 @@
 #include "blend.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace relais::watermark {
 
 namespace {
 
-// out = mark * coverage + frame * (1 - coverage), in 16.16 fixed point, rounded.
-inline std::uint8_t over(std::uint32_t premul, std::uint32_t inv, std::uint8_t dst) {
-  return static_cast<std::uint8_t>((premul + dst * inv + kOne / 2) >> 16);
+// out = (premul + frame * inv + 128) >> 8 over a run of bytes. Every byte has
+// its own weights, so one loop serves planar, semi-planar and packed layouts.
+inline std::uint8_t over(std::uint16_t premul, std::uint16_t inv, std::uint8_t dst) {
+  return static_cast<std::uint8_t>((premul + dst * inv + kOne / 2) >> 8);
 }
 
-// One byte per sample (planar Y, U, V and GRAY8): contiguous, vectorisable.
-void blend_planar(const PlaneMark& m, std::uint8_t* base, int stride) {
-  for (int r = 0; r < m.height; ++r) {
-    const int b = m.span_begin[r], e = m.span_end[r];
-    if (b >= e) continue;
-    std::uint8_t* row = base + static_cast<size_t>(m.y0 + r) * stride + m.x0;
-    const size_t o = static_cast<size_t>(r) * m.width;
-    const std::uint32_t* inv = m.inv.data() + o;
-    const std::uint32_t* p = m.premul.data() + o;
-    for (int i = b; i < e; ++i) row[i] = over(p[i], inv[i], row[i]);
+#if defined(__GNUC__)
+// 16 bytes at a time on 16-bit lanes (SSE2/NEON with GCC or Clang vector extensions).
+using U16x16 = std::uint16_t __attribute__((vector_size(32)));
+using U8x16 = std::uint8_t __attribute__((vector_size(16)));
+
+void blend_bytes(std::uint8_t* dst, const std::uint16_t* premul, const std::uint16_t* inv, int n) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    U8x16 d8;
+    U16x16 p, w;
+    std::memcpy(&d8, dst + i, sizeof d8);
+    std::memcpy(&p, premul + i, sizeof p);
+    std::memcpy(&w, inv + i, sizeof w);
+    const U16x16 d = __builtin_convertvector(d8, U16x16);
+    const U8x16 out = __builtin_convertvector((p + d * w + kOne / 2) >> 8, U8x16);
+    std::memcpy(dst + i, &out, sizeof out);
   }
+  for (; i < n; ++i) dst[i] = over(premul[i], inv[i], dst[i]);
 }
+#else
+void blend_bytes(std::uint8_t* dst, const std::uint16_t* premul, const std::uint16_t* inv, int n) {
+  for (int i = 0; i < n; ++i) dst[i] = over(premul[i], inv[i], dst[i]);
+}
+#endif
 
-// Several interleaved components per sample (NV12/NV21 chroma, packed RGB
-// without a frame alpha, where an x byte is left alone).
-template <int N>
-void blend_interleaved(const PlaneMark& m, std::uint8_t* base, int stride) {
-  const size_t n = static_cast<size_t>(m.width) * m.height;
+// A row of a frame with its own alpha where some pixels are not opaque:
+// straight-alpha "over" then needs a division per pixel,
+// out_a = a + da (1 - a), out_c = (c a + dc da (1 - a)) / out_a,
+// done in floating point from the exact coverage (rare: video is opaque).
+void blend_row_with_frame_alpha(const PlaneMark& m, int r, std::uint8_t* row, int begin, int end) {
   const int ps = m.pstride;
-  for (int r = 0; r < m.height; ++r) {
-    const int b = m.span_begin[r], e = m.span_end[r];
-    if (b >= e) continue;
-    std::uint8_t* row =
-        base + static_cast<size_t>(m.y0 + r) * stride + static_cast<size_t>(m.x0) * ps;
-    const size_t o = static_cast<size_t>(r) * m.width;
-    const std::uint32_t* inv = m.inv.data() + o;
-    const std::uint32_t* p = m.premul.data() + o;
-    for (int i = b; i < e; ++i) {
-      std::uint8_t* px = row + static_cast<size_t>(i) * ps;
-      for (int k = 0; k < N; ++k) px[m.offsets[k]] = over(p[k * n + i], inv[i], px[m.offsets[k]]);
+  for (int b = begin; b < end; b += ps) {
+    const size_t s = static_cast<size_t>(r) * m.width + b / ps;
+    const float a = m.coverage[s];
+    if (a <= 0.0f) continue;
+    std::uint8_t* px = row + b;
+    const float da = px[m.alpha_offset] / 255.0f;
+    const float keep = da * (1.0f - a);
+    const float out_a = a + keep;
+    for (int k = 0; k < m.ncomp; ++k) {
+      std::uint8_t& c = px[m.offsets[k]];
+      c = static_cast<std::uint8_t>((m.colour[s * m.ncomp + k] * a + c * keep) / out_a + 0.5f);
     }
+    px[m.alpha_offset] = static_cast<std::uint8_t>(out_a * 255.0f + 0.5f);
   }
 }
 
-// Packed RGB with a frame alpha: Porter-Duff "over" of two straight-alpha
-// images. Opaque frame pixels (the usual case) take the plain path.
-void blend_with_frame_alpha(const PlaneMark& m, std::uint8_t* base, int stride) {
-  const size_t n = static_cast<size_t>(m.width) * m.height;
-  const int ps = m.pstride;
-  const int ao = m.alpha_offset;
-  for (int r = 0; r < m.height; ++r) {
-    const int b = m.span_begin[r], e = m.span_end[r];
-    if (b >= e) continue;
-    std::uint8_t* row =
-        base + static_cast<size_t>(m.y0 + r) * stride + static_cast<size_t>(m.x0) * ps;
-    const size_t o = static_cast<size_t>(r) * m.width;
-    const std::uint32_t* inv = m.inv.data() + o;
-    const std::uint32_t* p = m.premul.data() + o;
-    for (int i = b; i < e; ++i) {
-      std::uint8_t* px = row + static_cast<size_t>(i) * ps;
-      const std::uint32_t da = px[ao];
-      if (da == 255) {
-        for (int k = 0; k < 3; ++k) px[m.offsets[k]] = over(p[k * n + i], inv[i], px[m.offsets[k]]);
-        continue;
-      }
-      // out_a = a + da (1 - a); out_c = (c a + dc da (1 - a)) / out_a, all scaled by 255 * kOne.
-      const std::uint64_t den = static_cast<std::uint64_t>(kOne - inv[i]) * 255 + da * inv[i];
-      if (den == 0) continue;
-      for (int k = 0; k < 3; ++k) {
-        std::uint8_t& c = px[m.offsets[k]];
-        const std::uint64_t num = static_cast<std::uint64_t>(p[k * n + i]) * 255 +
-                                  static_cast<std::uint64_t>(c) * da * inv[i];
-        c = static_cast<std::uint8_t>((num + den / 2) / den);
-      }
-      px[ao] = static_cast<std::uint8_t>((den + kOne / 2) >> 16);
-    }
-  }
+bool row_opaque(const std::uint8_t* row, int begin, int end, int pstride, int alpha_offset) {
+  std::uint8_t all = 255;
+  for (int b = begin + alpha_offset; b < end; b += pstride) all &= row[b];
+  return all == 255;
 }
 
 }  // namespace
@@ -86,16 +72,19 @@ void blend_mark(const PreparedMark& mark, GstVideoFrame* frame) {
   for (const PlaneMark& m : mark.planes) {
     auto* base = static_cast<std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(frame, m.plane));
     const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, m.plane);
-    if (m.alpha_offset >= 0 && m.ncomp == 3)
-      blend_with_frame_alpha(m, base, stride);
-    else if (m.ncomp == 1 && m.pstride == 1 && m.offsets[0] == 0)
-      blend_planar(m, base, stride);
-    else if (m.ncomp == 2)
-      blend_interleaved<2>(m, base, stride);
-    else if (m.ncomp == 3)
-      blend_interleaved<3>(m, base, stride);
-    else
-      blend_interleaved<1>(m, base, stride);
+    const size_t row_bytes = static_cast<size_t>(m.row_bytes());
+    for (int r = 0; r < m.height; ++r) {
+      const int b = m.span_begin[r], e = m.span_end[r];
+      if (b >= e) continue;
+      std::uint8_t* row =
+          base + static_cast<size_t>(m.y0 + r) * stride + static_cast<size_t>(m.x0) * m.pstride;
+      const std::uint16_t* premul = m.premul.data() + r * row_bytes;
+      const std::uint16_t* inv = m.inv.data() + r * row_bytes;
+      if (m.alpha_offset >= 0 && !row_opaque(row, b, e, m.pstride, m.alpha_offset))
+        blend_row_with_frame_alpha(m, r, row, b, e);
+      else
+        blend_bytes(row + b, premul + b, inv + b, e - b);
+    }
   }
 }
 

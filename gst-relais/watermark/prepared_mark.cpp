@@ -91,17 +91,23 @@ PlaneMark prepare_plane(const Coverage& cov, const GstVideoInfo& info, int plane
   pm.width = ((cov.x1 - 1) >> ws) + 1 - pm.x0;
   pm.height = ((cov.y1 - 1) >> hs) + 1 - pm.y0;
 
-  const size_t n = static_cast<size_t>(pm.width) * pm.height;
-  pm.inv.assign(n, kOne);
-  pm.premul.assign(n * ncomp, 0);
+  const size_t row_bytes = static_cast<size_t>(pm.row_bytes());
+  pm.inv.assign(row_bytes * pm.height, kOne);
+  pm.premul.assign(row_bytes * pm.height, 0);
   pm.span_begin.assign(pm.height, 0);
   pm.span_end.assign(pm.height, 0);
+  if (pm.alpha_offset >= 0) {
+    pm.coverage.assign(static_cast<size_t>(pm.width) * pm.height, 0.0f);
+    pm.colour.assign(static_cast<size_t>(pm.width) * pm.height * ncomp, 0);
+  }
 
   for (int r = 0; r < pm.height; ++r) {
     const int sy = pm.y0 + r;
     // Luma rows this sample row stands for, within the frame, then within the mark.
     const int fy0 = sy << hs, fy1 = std::min((sy + 1) << hs, frame_h);
     const int my0 = std::max(fy0, cov.y0), my1 = std::min(fy1, cov.y1);
+    std::uint16_t* inv_row = pm.inv.data() + r * row_bytes;
+    std::uint16_t* premul_row = pm.premul.data() + r * row_bytes;
     int first = pm.width, last = -1;
     for (int i = 0; i < pm.width; ++i) {
       const int sx = pm.x0 + i;
@@ -118,17 +124,33 @@ PlaneMark prepare_plane(const Coverage& cov, const GstVideoInfo& info, int plane
         }
       }
       if (sum_a <= 0) continue;
-      const size_t s = static_cast<size_t>(r) * pm.width + i;
-      pm.inv[s] = static_cast<std::uint32_t>(std::lround(kOne * (1.0 - sum_a / count)));
-      for (int k = 0; k < ncomp; ++k)
-        pm.premul[k * n + s] = static_cast<std::uint32_t>(std::lround(kOne * sum_c[k] / count));
-      if (pm.inv[s] == kOne) continue;
       first = std::min(first, i);
       last = i;
+      if (pm.alpha_offset >= 0) {
+        const size_t s = static_cast<size_t>(r) * pm.width + i;
+        pm.coverage[s] = static_cast<float>(sum_a / count);
+        for (int k = 0; k < ncomp; ++k)
+          pm.colour[s * ncomp + k] = static_cast<std::uint8_t>(std::lround(sum_c[k] / sum_a));
+      }
+      const long inv = std::lround(kOne * (1.0 - sum_a / count));
+      if (inv >= kOne) continue;
+      // premul + 255 * inv + 128 must fit 16 bits: cap rounding overshoot.
+      const long cap = 255 * (kOne - inv) + 127;
+      std::uint16_t* iv = inv_row + static_cast<size_t>(i) * pm.pstride;
+      std::uint16_t* pv = premul_row + static_cast<size_t>(i) * pm.pstride;
+      for (int k = 0; k < ncomp; ++k) {
+        iv[pm.offsets[k]] = static_cast<std::uint16_t>(inv);
+        pv[pm.offsets[k]] =
+            static_cast<std::uint16_t>(std::min(std::lround(kOne * sum_c[k] / count), cap));
+      }
+      if (pm.alpha_offset >= 0) {  // alpha "over" is linear: a + frame_a * (1 - a)
+        iv[pm.alpha_offset] = static_cast<std::uint16_t>(inv);
+        pv[pm.alpha_offset] = static_cast<std::uint16_t>(255 * (kOne - inv));
+      }
     }
     if (last >= first) {
-      pm.span_begin[r] = first;
-      pm.span_end[r] = last + 1;
+      pm.span_begin[r] = first * pm.pstride;
+      pm.span_end[r] = (last + 1) * pm.pstride;
     }
   }
   return pm;

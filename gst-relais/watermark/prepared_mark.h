@@ -16,24 +16,34 @@
 
 namespace relais::watermark {
 
-// Fixed point used by the blend: 16 fractional bits.
-constexpr std::uint32_t kOne = 65536;
+// Fixed point used by the blend: 8 fractional bits, so the kernel works on
+// 16-bit lanes (out = (premul + frame * inv + 128) >> 8). Coverage is rounded
+// to 1/256; the result stays within one level of the exact blend.
+constexpr std::uint16_t kOne = 256;
 
+// The part of one frame plane under the mark, byte by byte: every byte the
+// covered samples occupy has its own premultiplied value and frame weight
+// (bytes the mark must not change, like the x of RGBx, keep weight kOne).
 struct PlaneMark {
   int plane = 0;          // index of the frame plane
   int x0 = 0, y0 = 0;     // first covered sample, in the plane's sample grid
   int width = 0;          // covered samples per row
   int height = 0;         // covered rows
-  int pstride = 1;        // bytes from one sample to the next in the frame
+  int pstride = 1;        // bytes per sample in the frame
   int ncomp = 0;          // colour components in this plane (1..3)
-  int offsets[3] = {};    // byte offset of each component within a sample
+  int offsets[3] = {};    // byte offset of each colour component within a sample
   int alpha_offset = -1;  // byte offset of the frame's own alpha, or -1
-  // Per sample: weight kept by the frame, 0..kOne (kOne = mark fully transparent).
-  std::vector<std::uint32_t> inv;
-  // ncomp consecutive arrays of width * height: mark colour * coverage * kOne.
-  std::vector<std::uint32_t> premul;
-  // Per row: [span_begin, span_end) are the samples with any coverage.
+  // height rows of width * pstride values each.
+  std::vector<std::uint16_t> premul;  // mark value * coverage * kOne
+  std::vector<std::uint16_t> inv;     // (1 - coverage) * kOne
+  // Planes with a frame alpha only (packed RGBA family, never subsampled):
+  // exact coverage (0..1) and straight colour per sample, for the frame's
+  // pixels that are not opaque, where "over" needs a division.
+  std::vector<float> coverage;       // width * height
+  std::vector<std::uint8_t> colour;  // width * height * ncomp
+  // Per row: bytes [span_begin, span_end) hold every sample with any coverage.
   std::vector<std::int32_t> span_begin, span_end;
+  int row_bytes() const { return width * pstride; }
 };
 
 struct PreparedMark {
