@@ -34,6 +34,12 @@ void copy_into(const RgbaImage& src, RgbaImage* dst, int x0, int y0) {
 Point place_mark(Position position, int frame_w, int frame_h, int mark_w, int mark_h, int dx,
                  int dy) {
   Point p;
+  // Offsets may be anything in the int range: add in 64 bits, then keep the
+  // result where it still means "this far outside the frame".
+  const auto add = [](int base, int offset) {
+    constexpr long long kFar = 1 << 30;
+    return static_cast<int>(std::clamp(static_cast<long long>(base) + offset, -kFar, kFar));
+  };
   switch (position) {
     case Position::kTopLeft:
       break;
@@ -52,8 +58,8 @@ Point place_mark(Position position, int frame_w, int frame_h, int mark_w, int ma
       p.y = floor_half(frame_h - mark_h);
       break;
   }
-  p.x += dx;
-  p.y += dy;
+  p.x = add(p.x, dx);
+  p.y = add(p.y, dy);
   return p;
 }
 

@@ -45,7 +45,9 @@ bool render_text(const std::string& text, const std::string& font_desc, std::uin
   CairoPtr scratch_cr(cairo_create(scratch.get()));
   LayoutPtr layout(pango_cairo_create_layout(scratch_cr.get()));
   pango_layout_set_font_description(layout.get(), desc.get());
-  pango_layout_set_text(layout.get(), text.c_str(), -1);
+  // Property strings are not guaranteed UTF-8: show what is valid, mark the rest.
+  std::unique_ptr<gchar, decltype(&g_free)> valid(g_utf8_make_valid(text.c_str(), -1), g_free);
+  pango_layout_set_text(layout.get(), valid.get(), -1);
   PangoRectangle ink, logical;
   pango_layout_get_pixel_extents(layout.get(), &ink, &logical);
 

@@ -3,6 +3,7 @@
 // changes while buffers flow (deterministic and under stress).
 #include <gtest/gtest.h>
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib.h>
 
 #include <algorithm>
@@ -186,7 +187,8 @@ TEST_P(WatermarkPassthrough, BufferUntouched) {
 
 std::string passthrough_name(const ::testing::TestParamInfo<const char*>& p) {
   static const char* const names[] = {"NoMark",   "ImageOpacityZero", "TextOpacityZero",
-                                      "OffRight", "OffBottom",        "OffLeft"};
+                                      "OffRight", "OffBottom",        "OffLeft",
+                                      "FarRight", "FarLeftUp"};
   return names[p.index];
 }
 
@@ -194,7 +196,9 @@ INSTANTIATE_TEST_SUITE_P(NothingToDraw, WatermarkPassthrough,
                          ::testing::Values("", "location=MARK opacity=0", "text=Hi opacity=0",
                                            "location=MARK position=top-left x=64",
                                            "location=MARK position=bottom-right y=7",
-                                           "location=MARK position=top-left x=-9"),
+                                           "location=MARK position=top-left x=-9",
+                                           "location=MARK position=bottom-right x=2147483647",
+                                           "location=MARK x=-2147483648 y=-2147483648"),
                          passthrough_name);
 
 // Bounding box of the luma samples that differ between two I420 frames.
@@ -266,6 +270,51 @@ TEST(WatermarkText, RendersInTheNamedCorner) {
   }
 }
 
+// Text that is not valid UTF-8 (property strings are not checked) still
+// renders what it can instead of failing or crashing.
+TEST(WatermarkText, InvalidUtf8StillRenders) {
+  const std::string caps = wmtest::caps_for(GST_VIDEO_FORMAT_I420, 320, 240);
+  const GstVideoInfo info = info_for(caps);
+  wmtest::HarnessPtr h = wmtest::make_harness("position=top-left", caps);
+  ASSERT_TRUE(h);
+  g_object_set(h->element, "text", "Cam\xff\xfe 7", nullptr);
+  BufferPtr original(grey_i420(info));
+  ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_copy_deep(original.get())), GST_FLOW_OK);
+  BufferPtr output(gst_harness_pull(h.get()));
+  EXPECT_GT(changed_luma(info, original.get(), output.get()).bright, 50);
+}
+
+// A JPEG logo (no alpha) is drawn opaque.
+TEST(WatermarkImage, JpegLogoIsOpaque) {
+  relais::test::TempDir dir;
+  const std::string path = dir.file("logo.jpg");
+  GdkPixbuf* pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 32, 16);
+  gdk_pixbuf_fill(pb, 0xc0c0c0ff);  // light grey: luma 16 + 219 * 192 / 255 = 181
+  ASSERT_TRUE(gdk_pixbuf_save(pb, path.c_str(), "jpeg", nullptr, "quality", "100", nullptr));
+  g_object_unref(pb);
+  const std::string caps = wmtest::caps_for(GST_VIDEO_FORMAT_I420, 64, 48);
+  const GstVideoInfo info = info_for(caps);
+  wmtest::HarnessPtr h = wmtest::make_harness("position=top-left x=8 y=8 location=" + path, caps);
+  ASSERT_TRUE(h);
+  BufferPtr original(grey_i420(info));  // luma 128 everywhere
+  ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_copy_deep(original.get())), GST_FLOW_OK);
+  BufferPtr output(gst_harness_pull(h.get()));
+  GstVideoFrame f;
+  ASSERT_TRUE(
+      gst_video_frame_map(&f, const_cast<GstVideoInfo*>(&info), output.get(), GST_MAP_READ));
+  const auto* y = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 0));
+  const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0);
+  for (int row = 0; row < 48; ++row)
+    for (int col = 0; col < 64; ++col) {
+      const bool inside = col >= 8 && col < 40 && row >= 8 && row < 24;
+      if (inside)
+        EXPECT_NEAR(y[row * stride + col], 181, 3) << col << "," << row;
+      else
+        EXPECT_EQ(y[row * stride + col], 128) << col << "," << row;
+    }
+  gst_video_frame_unmap(&f);
+}
+
 // Changes made between buffers take effect on the next buffer, exactly.
 TEST(WatermarkLive, PropertyChangesApplyToTheNextBuffer) {
   relais::test::TempDir dir;
@@ -321,6 +370,40 @@ TEST(WatermarkLive, PropertyChangesApplyToTheNextBuffer) {
   gst_util_set_object_arg(G_OBJECT(h->element), "position", "top-left");
   g_object_set(h->element, "x", 0, "y", 0, nullptr);
   check(a, 0, 0, 1.0, 9);
+}
+
+// New caps mid-stream (size and format): the mark is prepared again for them.
+TEST(WatermarkLive, CapsChangeRebuildsTheMark) {
+  relais::test::TempDir dir;
+  const wmtest::Mark a = wmtest::make_mark(9, 7, 1);
+  ASSERT_TRUE(wmtest::save_png(a, dir.file("a.png")));
+  wmtest::HarnessPtr h =
+      wmtest::make_harness("position=bottom-right x=-1 y=-2 location=" + dir.file("a.png"),
+                           wmtest::caps_for(GST_VIDEO_FORMAT_I420, 64, 48));
+  ASSERT_TRUE(h);
+  struct Step {
+    GstVideoFormat format;
+    int w, h;
+  };
+  for (const Step& step :
+       {Step{GST_VIDEO_FORMAT_I420, 64, 48}, Step{GST_VIDEO_FORMAT_NV12, 80, 60},
+        Step{GST_VIDEO_FORMAT_BGRx, 33, 17}, Step{GST_VIDEO_FORMAT_I420, 64, 48}}) {
+    const std::string caps = wmtest::caps_for(step.format, step.w, step.h);
+    SCOPED_TRACE(caps);
+    gst_harness_set_src_caps_str(h.get(), caps.c_str());
+    const GstVideoInfo info = info_for(caps);
+    GstBuffer* input = wmtest::make_frame(info, 3);
+    BufferPtr original(gst_buffer_copy_deep(input));
+    ASSERT_EQ(gst_harness_push(h.get(), input), GST_FLOW_OK);
+    BufferPtr output(gst_harness_pull(h.get()));
+    const int px = step.w - 9 - 1, py = step.h - 7 - 2;
+    BufferPtr expected(wmtest::expected_frame(info, original.get(), a, px, py, 1.0));
+    const wmtest::Comparison r =
+        wmtest::compare(info, original.get(), expected.get(), output.get(), a, px, py);
+    EXPECT_LE(r.max_diff, 1) << r.first_problem;
+    EXPECT_EQ(r.changed_outside, 0);
+    EXPECT_GT(r.changed, 0);
+  }
 }
 
 // Properties hammered from other threads while buffers are pushed: every
