@@ -11,9 +11,15 @@
  * ## Example launch lines
  * |[
  * gst-launch-1.0 videotestsrc num-buffers=60 ! relaiswatermark text="Lobby" \
- *   position=bottom-right x=-16 y=-16 ! videoconvert ! autovideosink
- * gst-launch-1.0 videotestsrc ! relaiswatermark location=logo.png position=top-right \
- *   opacity=0.6 ! videoconvert ! autovideosink
+ *   position=bottom-right x=-8 y=-8 ! videoconvert ! jpegenc ! multifilesink location=wm-%03d.jpg
+ * ]|
+ * A logo with a transparent background, then the logo and a caption on top:
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=1 pattern=ball background-color=0x00000000 ! \
+ *   video/x-raw,format=RGBA,width=128,height=64 ! pngenc ! filesink location=logo.png
+ * gst-launch-1.0 videotestsrc num-buffers=60 ! video/x-raw,width=640,height=360 ! \
+ *   relaiswatermark location=logo.png text="Lobby" position=top-right x=-10 y=10 opacity=0.8 ! \
+ *   videoconvert ! jpegenc ! multifilesink location=logo-%03d.jpg
  * ]|
  */
 #include "relaiswatermark.h"

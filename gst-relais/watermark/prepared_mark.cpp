@@ -143,10 +143,6 @@ PlaneMark prepare_plane(const Coverage& cov, const GstVideoInfo& info, int plane
         pv[pm.offsets[k]] =
             static_cast<std::uint16_t>(std::min(std::lround(kOne * sum_c[k] / count), cap));
       }
-      if (pm.alpha_offset >= 0) {  // alpha "over" is linear: a + frame_a * (1 - a)
-        iv[pm.alpha_offset] = static_cast<std::uint16_t>(inv);
-        pv[pm.alpha_offset] = static_cast<std::uint16_t>(255 * (kOne - inv));
-      }
     }
     if (last >= first) {
       pm.span_begin[r] = first * pm.pstride;

@@ -23,7 +23,8 @@ constexpr std::uint16_t kOne = 256;
 
 // The part of one frame plane under the mark, byte by byte: every byte the
 // covered samples occupy has its own premultiplied value and frame weight
-// (bytes the mark must not change, like the x of RGBx, keep weight kOne).
+// (bytes the mark must not change keep weight kOne: the x of RGBx, and the
+// frame's alpha, which stays 255 on opaque rows, the only ones blended this way).
 struct PlaneMark {
   int plane = 0;          // index of the frame plane
   int x0 = 0, y0 = 0;     // first covered sample, in the plane's sample grid

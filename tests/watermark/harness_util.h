@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "reference.h"
+
 namespace wmtest {
 
 struct HarnessDeleter {
@@ -27,5 +29,23 @@ HarnessPtr make_harness(const std::string& properties, const std::string& caps);
 
 // Caps string for a small raw video frame; YUV frames get BT.601 limited range.
 std::string caps_for(GstVideoFormat format, int width, int height);
+
+// Video info of a caps string.
+GstVideoInfo info_for(const std::string& caps);
+
+// An I420 frame of mid grey (luma 128, neutral chroma).
+GstBuffer* grey_i420(const GstVideoInfo& info);
+
+// Bounding box and counts of the luma samples that differ between two I420 frames.
+struct Box {
+  int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1;
+  int changed = 0, bright = 0, dark = 0;
+};
+Box changed_luma(const GstVideoInfo& info, GstBuffer* before, GstBuffer* after);
+
+// Everything outside the mark's rectangle unchanged, and inside within one
+// level of the reference; EXPECTs on failure.
+void expect_matches_reference(const GstVideoInfo& info, GstBuffer* original, GstBuffer* output,
+                              const Mark& mark, int px, int py, double opacity);
 
 }  // namespace wmtest
