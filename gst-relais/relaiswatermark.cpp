@@ -200,7 +200,7 @@ static bool apply_settings(RelaisWatermark* self) {
   priv->info_changed = false;
   priv->failed = false;
   if ((image_changed && !update_image(self, s)) || (text_changed && !update_text(self, s))) {
-    // Keep what was built before, but make the next change retry.
+    // Draw nothing until a property changes; that change reloads everything.
     priv->have_image_and_text = false;
     priv->prepared = {};
     priv->failed = true;

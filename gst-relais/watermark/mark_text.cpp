@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <memory>
+#include <string>
 
 namespace relais::watermark {
 
@@ -59,8 +60,13 @@ bool render_text(const std::string& text, const std::string& font_desc, std::uin
   const int bottom = std::max(ink.y + ink.height, logical.y + logical.height);
   const int w = right - left + 2 * pad;
   const int h = bottom - top + 2 * pad;
-  if (right <= left || bottom <= top || w > 16384 || h > 16384) {
-    *error = "text has no visible extent or is too large to render";
+  if (right <= left || bottom <= top) {  // e.g. only line breaks: nothing to draw
+    *out = RgbaImage();
+    return true;
+  }
+  if (w > 16384 || h > 16384) {
+    *error = "the text would be " + std::to_string(w) + "x" + std::to_string(h) +
+             " pixels, more than 16384 in one direction";
     return false;
   }
 

@@ -10,8 +10,8 @@
 
 namespace relais::watermark {
 
-// color is 0xAARRGGBB. Returns false with *error set when the text cannot be
-// laid out (e.g. an unusable font description) or rendered.
+// color is 0xAARRGGBB. Text without extent (only line breaks) gives an empty
+// image. Returns false with *error set when the text is too large to render.
 bool render_text(const std::string& text, const std::string& font_desc, std::uint32_t color,
                  RgbaImage* out, std::string* error);
 

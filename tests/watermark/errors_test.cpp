@@ -144,4 +144,16 @@ TEST(WatermarkErrors, ImageGoneWhilePlayingIsElementError) {
   gst_object_unref(bus);
 }
 
+// Text too large to render (here 20 letters at a 2000-point size) is a clear
+// error, not an attempt to allocate gigabytes.
+TEST(WatermarkErrors, OversizedTextIsElementError) {
+  ErrorSeen e = run_pipeline(
+      "videotestsrc num-buffers=3 ! relaiswatermark name=wm text=WWWWWWWWWWWWWWWWWWWW "
+      "font-desc=\"Sans 2000\" ! fakesink");
+  ASSERT_TRUE(e.seen);
+  EXPECT_EQ(e.source, "wm");
+  EXPECT_EQ(e.domain, GST_LIBRARY_ERROR);
+  EXPECT_NE(e.message.find("WWWW"), std::string::npos) << e.message;
+}
+
 }  // namespace

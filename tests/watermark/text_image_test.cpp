@@ -59,7 +59,7 @@ TEST_P(WatermarkPassthrough, BufferUntouched) {
 std::string passthrough_name(const ::testing::TestParamInfo<const char*>& p) {
   static const char* const names[] = {"NoMark",   "ImageOpacityZero", "TextOpacityZero",
                                       "OffRight", "OffBottom",        "OffLeft",
-                                      "FarRight", "FarLeftUp"};
+                                      "FarRight", "FarLeftUp",        "BlankText"};
   return names[p.index];
 }
 
@@ -69,7 +69,8 @@ INSTANTIATE_TEST_SUITE_P(NothingToDraw, WatermarkPassthrough,
                                            "location=MARK position=bottom-right y=7",
                                            "location=MARK position=top-left x=-9",
                                            "location=MARK position=bottom-right x=2147483647",
-                                           "location=MARK x=-2147483648 y=-2147483648"),
+                                           "location=MARK x=-2147483648 y=-2147483648",
+                                           "text=\"  \""),
                          passthrough_name);
 
 TEST(WatermarkText, RendersInTheNamedCorner) {
@@ -116,6 +117,20 @@ TEST(WatermarkText, InvalidUtf8StillRenders) {
   ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_copy_deep(original.get())), GST_FLOW_OK);
   BufferPtr output(gst_harness_pull(h.get()));
   EXPECT_GT(changed_luma(info, original.get(), output.get()).bright, 50);
+}
+
+// Text of line breaks only has nothing to draw: no error, frames untouched.
+TEST(WatermarkText, LineBreaksOnlyDrawNothing) {
+  const std::string caps = wmtest::caps_for(GST_VIDEO_FORMAT_I420, 64, 48);
+  const GstVideoInfo info = info_for(caps);
+  wmtest::HarnessPtr h = wmtest::make_harness("", caps);
+  ASSERT_TRUE(h);
+  g_object_set(h->element, "text", "\n\n", nullptr);
+  GstBuffer* input = grey_i420(info);
+  BufferPtr held(gst_buffer_ref(input));
+  ASSERT_EQ(gst_harness_push(h.get(), input), GST_FLOW_OK);
+  BufferPtr output(gst_harness_pull(h.get()));
+  EXPECT_EQ(output.get(), held.get());
 }
 
 // A JPEG logo (no alpha) is drawn opaque.
