@@ -166,9 +166,9 @@ static bool update_text(RelaisWatermark* self, const Settings& s) {
   wm::RgbaImage text;
   if (!wm::render_text(s.text, s.font_desc, s.color, &text, &reason)) {
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED,
-                      ("Could not render watermark text '%s' with font '%s'.", s.text.c_str(),
-                       s.font_desc.c_str()),
-                      ("%s", reason.c_str()));
+                      ("Could not render watermark text '%s' with font '%s': %s.", s.text.c_str(),
+                       s.font_desc.c_str(), reason.c_str()),
+                      ("render_text failed"));
     return false;
   }
   GST_INFO_OBJECT(self, "rendered text '%s' (%dx%d)", s.text.c_str(), text.width, text.height);
