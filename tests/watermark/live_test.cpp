@@ -181,4 +181,40 @@ TEST(WatermarkLive, PropertyStressWhilePushing) {
   }
 }
 
+// Font and colour of the text change while buffers flow.
+TEST(WatermarkLive, TextFontAndColourChangeWhileFlowing) {
+  const std::string caps = wmtest::caps_for(GST_VIDEO_FORMAT_I420, 320, 240);
+  const GstVideoInfo info = info_for(caps);
+  wmtest::HarnessPtr h =
+      wmtest::make_harness("text=Relais font-desc=\"Sans 10\" position=top-left", caps);
+  ASSERT_TRUE(h);
+  auto push = [&](BufferPtr* out) {
+    BufferPtr original(grey_i420(info));
+    ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_copy_deep(original.get())), GST_FLOW_OK);
+    out->reset(gst_harness_pull(h.get()));
+  };
+  BufferPtr grey(grey_i420(info));
+  BufferPtr small, large, red;
+  push(&small);
+  g_object_set(h->element, "font-desc", "Sans 30", nullptr);
+  push(&large);
+  const wmtest::Box a = changed_luma(info, grey.get(), small.get());
+  const wmtest::Box b = changed_luma(info, grey.get(), large.get());
+  EXPECT_GT(b.x1 - b.x0, 2 * (a.x1 - a.x0));
+  EXPECT_GT(b.y1 - b.y0, 2 * (a.y1 - a.y0));
+
+  // Red text: Cr (the V plane) goes well above neutral under the glyphs.
+  g_object_set(h->element, "color", 0xffff0000u, nullptr);
+  push(&red);
+  GstVideoFrame f;
+  ASSERT_TRUE(gst_video_frame_map(&f, const_cast<GstVideoInfo*>(&info), red.get(), GST_MAP_READ));
+  int reddish = 0;
+  for (int y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT(&f, 2); ++y)
+    for (int x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH(&f, 2); ++x)
+      reddish += static_cast<const guint8*>(GST_VIDEO_FRAME_COMP_DATA(
+                     &f, 2))[y * GST_VIDEO_FRAME_COMP_STRIDE(&f, 2) + x] > 200;
+  gst_video_frame_unmap(&f);
+  EXPECT_GT(reddish, 30);
+}
+
 }  // namespace
