@@ -60,10 +60,27 @@ void blend_row_with_frame_alpha(const PlaneMark& m, int r, std::uint8_t* row, in
   }
 }
 
-bool row_opaque(const std::uint8_t* row, int begin, int end, int pstride, int alpha_offset) {
-  std::uint8_t all = 255;
-  for (int b = begin + alpha_offset; b < end; b += pstride) all &= row[b];
-  return all == 255;
+// True when every pixel in the row's span has alpha 255. Frames with alpha
+// have 4-byte pixels and the span holds whole ones: AND them together, 16 bytes at a time, then
+// look at the alpha bytes of the result.
+bool row_opaque(const std::uint8_t* row, int begin, int end, int alpha_offset) {
+  std::uint8_t acc[16];
+  std::memset(acc, 0xff, sizeof acc);
+  int b = begin;
+#if defined(__GNUC__)
+  U8x16 all;
+  std::memcpy(&all, acc, sizeof all);
+  for (; b + 16 <= end; b += 16) {
+    U8x16 v;
+    std::memcpy(&v, row + b, sizeof v);
+    all &= v;
+  }
+  std::memcpy(acc, &all, sizeof acc);
+#endif
+  for (int k = 0; b < end; ++b, ++k) acc[k & 15] &= row[b];
+  std::uint8_t alpha = 0xff;
+  for (int k = alpha_offset; k < 16; k += 4) alpha &= acc[k];
+  return alpha == 0xff;
 }
 
 }  // namespace
@@ -80,7 +97,7 @@ void blend_mark(const PreparedMark& mark, GstVideoFrame* frame) {
           base + static_cast<size_t>(m.y0 + r) * stride + static_cast<size_t>(m.x0) * m.pstride;
       const std::uint16_t* premul = m.premul.data() + r * row_bytes;
       const std::uint16_t* inv = m.inv.data() + r * row_bytes;
-      if (m.alpha_offset >= 0 && !row_opaque(row, b, e, m.pstride, m.alpha_offset))
+      if (m.alpha_offset >= 0 && !row_opaque(row, b, e, m.alpha_offset))
         blend_row_with_frame_alpha(m, r, row, b, e);
       else
         blend_bytes(row + b, premul + b, inv + b, e - b);
