@@ -24,6 +24,7 @@
  */
 #include "relaiswatermark.h"
 
+#include <exception>
 #include <string>
 
 #include "elements.h"
@@ -223,6 +224,22 @@ static bool apply_settings(RelaisWatermark* self) {
   return true;
 }
 
+// apply_settings() at a callback boundary: no exception (an allocation
+// failure for a huge mark) may cross into GStreamer.
+static bool apply_settings_guarded(RelaisWatermark* self) {
+  try {
+    return apply_settings(self);
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
+                      ("Could not prepare the watermark: %s. Is the image very large?", e.what()),
+                      (nullptr));
+    self->priv->prepared = {};
+    self->priv->have_image_and_text = false;
+    self->priv->failed = true;
+    return false;
+  }
+}
+
 static void relais_watermark_set_property(GObject* object, guint prop_id, const GValue* value,
                                           GParamSpec* pspec) {
   auto* self = RELAIS_WATERMARK(object);
@@ -314,7 +331,7 @@ static void reset_streaming_state(Private* priv) {
 static gboolean relais_watermark_start(GstBaseTransform* trans) {
   auto* self = RELAIS_WATERMARK(trans);
   reset_streaming_state(self->priv);
-  return apply_settings(self) ? TRUE : FALSE;
+  return apply_settings_guarded(self) ? TRUE : FALSE;
 }
 
 static gboolean relais_watermark_stop(GstBaseTransform* trans) {
@@ -336,7 +353,7 @@ static gboolean relais_watermark_set_info(GstVideoFilter* filter, GstCaps*, GstV
 // writable buffer: with nothing to draw, the buffer passes through untouched.
 static void relais_watermark_before_transform(GstBaseTransform* trans, GstBuffer*) {
   auto* self = RELAIS_WATERMARK(trans);
-  apply_settings(self);
+  apply_settings_guarded(self);
   Private* priv = self->priv;
   gst_base_transform_set_passthrough(trans, priv->prepared.empty() && !priv->failed);
 }
