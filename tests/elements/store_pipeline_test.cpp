@@ -171,7 +171,9 @@ TEST(StorePipelines, H264WrittenByOneProcessIsReadByteIdenticalByAnother) {
   ElementRef appsink = ElementRef::adopt(gst_bin_get_by_name(GST_BIN(reader.get()), "out"));
   std::string received = pull_bytes(appsink.get(), frames);
   gst_element_set_state(reader.get(), GST_STATE_NULL);
-  writer.stop();
+  int status = -1;
+  ASSERT_TRUE(writer.wait_exit(30000, &status)) << "writer did not finish";
+  EXPECT_EQ(status, 0);
 
   std::string written = read_file(reference);
   ASSERT_GT(written.size(), 1000u);
