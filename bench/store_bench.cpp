@@ -45,8 +45,8 @@ bool wait_delivered(BufferCounter& counter, const std::vector<Pipeline*>& pipeli
 bool best_of(const std::function<std::optional<double>()>& relais,
              const std::function<std::optional<double>()>& anchor, double* relais_best,
              double* anchor_best) {
-  constexpr int kMaxRuns = 3;
-  constexpr double kCaseBudgetSeconds = 1.5;
+  constexpr int kMaxRuns = 4;
+  constexpr double kCaseBudgetSeconds = 2.5;
   *relais_best = 0;
   *anchor_best = 0;
   auto start = Clock::now();
@@ -99,9 +99,9 @@ bool parse_args(int argc, char** argv, Options* o) {
 std::vector<relais::bench::StoreBenchCase> bench_cases(bool quick) {
   // Frame counts so that each case runs for roughly 0.3-1 s on 2 cores.
   std::vector<relais::bench::StoreBenchCase> cases = {
-      {1024, "1KB", 100000, 6000, 20000, 20000},
-      {50 * 1024, "50KB", 100000, 6000, 5000, 1000},
-      {3 * 1024 * 1024, "3MB", 100000, 6000, 100, 32},
+      {1024, "1KB", 100000, 6000, 20000, 60000, 12800},
+      {50 * 1024, "50KB", 100000, 6000, 5000, 5000, 512},
+      {3 * 1024 * 1024, "3MB", 100000, 6000, 100, 16, 16},
   };
   if (quick) {
     for (auto& c : cases) {
@@ -109,6 +109,7 @@ std::vector<relais::bench::StoreBenchCase> bench_cases(bool quick) {
       c.memory_frames_8 /= 10;
       c.redis_write_frames = std::max<uint64_t>(c.redis_write_frames / 10, 30);
       c.redis_read_frames = std::max<uint64_t>(c.redis_read_frames / 10, 8);
+      c.redis_read_frames_8 = std::max<uint64_t>(c.redis_read_frames_8 / 10, 8);
     }
   }
   return cases;

@@ -18,7 +18,8 @@ struct StoreBenchCase {
   uint64_t memory_frames_1;  // memory:// with 1 reader (zero-copy: size hardly matters)
   uint64_t memory_frames_8;  // memory:// with 8 readers
   uint64_t redis_write_frames;
-  uint64_t redis_read_frames;
+  uint64_t redis_read_frames;    // frames in the stream; the 1 reader reads them all
+  uint64_t redis_read_frames_8;  // frames each of 8 readers reads from its start
 };
 
 inline constexpr int kReaderCounts[] = {1, 8};
@@ -31,8 +32,8 @@ std::string bench_appsrc();
 bool wait_delivered(BufferCounter& counter, const std::vector<Pipeline*>& pipelines,
                     std::string* error);
 
-// Runs `relais` and `anchor` alternately, up to three times each while the
-// case has taken less than a second and a half, and keeps the best figure of
+// Runs `relais` and `anchor` alternately, up to four times each while the
+// case has taken less than 2.5 s, and keeps the best figure of
 // each (the machine is shared: the best run is the one least disturbed).
 // False (with `error` set by the failing run) when a run fails.
 bool best_of(const std::function<std::optional<double>()>& relais,

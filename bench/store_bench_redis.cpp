@@ -141,11 +141,14 @@ bool bench_read(RedisServer& redis, const StoreBenchCase& c, const Payload& payl
   // Entries one XREAD returns (the stream may hold fewer than the reader asks for).
   const uint64_t per_request = std::min(kReadCount, frames);
   for (int readers : kReaderCounts) {
-    auto relais = [&]() { return read_stream(redis, stream, readers, frames, error); };
+    // Whole XREADs: the relais reader fetches a full one even for its last frames.
+    uint64_t count = readers == 1 ? frames : std::min(c.redis_read_frames_8, frames);
+    count = std::max<uint64_t>(count / per_request, 1) * per_request;
+    auto relais = [&]() { return read_stream(redis, stream, readers, count, error); };
     // The relais reader's own command, from the start of the same stream:
     // XREAD COUNT 64 returns the same entries (payload, flags, timestamps).
     auto anchor = [&]() -> std::optional<double> {
-      uint64_t requests = std::max<uint64_t>(frames / per_request, 1) * readers;
+      uint64_t requests = count / per_request * readers;
       auto rps = redis_benchmark(redis, readers, requests,
                                  {"XREAD", "COUNT", std::to_string(kReadCount), "STREAMS",
                                   store::redis_schema::frames_key(stream), "0-0"},
