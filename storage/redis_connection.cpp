@@ -19,14 +19,15 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-Status RedisConnection::connect(std::chrono::milliseconds timeout) {
+Status RedisConnection::connect(std::chrono::milliseconds timeout,
+                                std::chrono::milliseconds command_timeout) {
   ctx_.reset(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, to_timeval(timeout)));
   if (!ctx_ || ctx_->err) {
     std::string why = ctx_ ? ctx_->errstr : "out of memory";
     ctx_.reset();
     return {StatusCode::kUnavailable, "cannot connect to Redis at " + address() + ": " + why};
   }
-  set_timeout(timeout);
+  set_timeout(command_timeout);
   RedisReplyPtr reply;
   if (!endpoint_.password.empty()) {
     std::vector<std::string_view> auth = {"AUTH"};

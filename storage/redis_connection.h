@@ -30,7 +30,10 @@ class RedisConnection {
  public:
   explicit RedisConnection(RedisEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
 
-  Status connect(std::chrono::milliseconds timeout);
+  Status connect(std::chrono::milliseconds timeout) { return connect(timeout, timeout); }
+  // Connects within `timeout`, then gives AUTH, SELECT and PING (and later
+  // commands) `command_timeout`: a busy Redis accepts at once but may answer late.
+  Status connect(std::chrono::milliseconds timeout, std::chrono::milliseconds command_timeout);
   void disconnect() { ctx_.reset(); }
   bool connected() const { return ctx_ != nullptr; }
 
