@@ -2,6 +2,9 @@
 
 #include <glib/gstdio.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace relais::bench {
 
 std::unique_ptr<Pipeline> Pipeline::launch(const std::string& description, std::string* error) {
@@ -104,7 +107,11 @@ uint64_t BufferCounter::min_count() const {
 
 Payload::Payload(size_t size, std::string label) : size_(size), label_(std::move(label)) {
   auto* data = static_cast<guint8*>(g_malloc(size));
-  for (size_t i = 0; i < size; ++i) data[i] = static_cast<guint8>('a' + i % 26);
+  // "abc...z" repeated: the first 26 bytes, then doubling copies of them.
+  constexpr size_t kPeriod = 26;
+  for (size_t i = 0; i < std::min(size, kPeriod); ++i) data[i] = static_cast<guint8>('a' + i);
+  for (size_t done = kPeriod; done < size; done *= 2)
+    std::memcpy(data + done, data, std::min(done, size - done));
   GBytes* bytes = g_bytes_new_take(data, size);
   keyframe_.reset(gst_buffer_new_wrapped_bytes(bytes));
   delta_.reset(gst_buffer_new_wrapped_bytes(bytes));

@@ -45,8 +45,8 @@ bool wait_delivered(BufferCounter& counter, const std::vector<Pipeline*>& pipeli
 bool best_of(const std::function<std::optional<double>()>& relais,
              const std::function<std::optional<double>()>& anchor, double* relais_best,
              double* anchor_best) {
-  constexpr int kMaxRuns = 4;
-  constexpr double kCaseBudgetSeconds = 2.5;
+  constexpr int kMaxRuns = 5;
+  constexpr double kCaseBudgetSeconds = 3.0;
   *relais_best = 0;
   *anchor_best = 0;
   auto start = Clock::now();

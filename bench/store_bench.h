@@ -32,8 +32,8 @@ std::string bench_appsrc();
 bool wait_delivered(BufferCounter& counter, const std::vector<Pipeline*>& pipelines,
                     std::string* error);
 
-// Runs `relais` and `anchor` alternately, up to four times each while the
-// case has taken less than 2.5 s, and keeps the best figure of
+// Runs `relais` and `anchor` alternately, up to five times each while the
+// case has taken less than 3 s, and keeps the best figure of
 // each (the machine is shared: the best run is the one least disturbed).
 // False (with `error` set by the failing run) when a run fails.
 bool best_of(const std::function<std::optional<double>()>& relais,
