@@ -18,7 +18,7 @@ export GST_PLUGIN_PATH="$BUILD/gst-relais${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 out="$BUILD/callgrind.out.store-bench"
 rm -f "$out"
 # Only this process: redis-server and redis-benchmark run unprofiled.
-valgrind --tool=callgrind --callgrind-out-file="$out" --trace-children=no \
+valgrind -q --tool=callgrind --callgrind-out-file="$out" --trace-children=no \
   "$BUILD/bench/relais-store-bench" --quick "${only[@]}"
 callgrind_annotate --inclusive=no "$out" 2>/dev/null | head -60
 echo "profile: $out (open with kcachegrind or callgrind_annotate --inclusive=yes)" >&2
