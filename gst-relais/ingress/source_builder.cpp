@@ -1,0 +1,234 @@
+#include "source_builder.h"
+
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+namespace relais::ingress {
+
+namespace {
+
+ElementRef make(const char* factory, BuildError* error) {
+  GstElement* e = gst_element_factory_make(factory, nullptr);
+  if (!e && error) {
+    error->domain = GST_CORE_ERROR;
+    error->code = GST_CORE_ERROR_MISSING_PLUGIN;
+    error->message = std::string("The GStreamer element '") + factory +
+                     "' is not installed; install the plugin package that provides it.";
+  }
+  return ElementRef::adopt(e);
+}
+
+bool factory_exists(const char* name, BuildError* error) {
+  GstElementFactory* f = gst_element_factory_find(name);
+  if (!f) {
+    make(name, error);
+    return false;
+  }
+  gst_object_unref(f);
+  return true;
+}
+
+bool valid_test_pattern(const std::string& nick, BuildError* error) {
+  ElementRef probe = make("videotestsrc", error);
+  if (!probe) return false;
+  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(probe.get()), "pattern");
+  auto* enum_class = G_PARAM_SPEC_ENUM(spec)->enum_class;
+  if (g_enum_get_value_by_nick(enum_class, nick.c_str())) return true;
+  std::string known;
+  for (guint i = 0; i < enum_class->n_values; ++i) {
+    if (!known.empty()) known += ", ";
+    known += enum_class->values[i].value_nick;
+  }
+  error->domain = GST_RESOURCE_ERROR;
+  error->code = GST_RESOURCE_ERROR_SETTINGS;
+  error->message = "Unknown test:// pattern '" + nick + "'. Known patterns: " + known + ".";
+  return false;
+}
+
+void set_error(BuildError* error, GQuark domain, gint code, std::string message) {
+  error->domain = domain;
+  error->code = code;
+  error->message = std::move(message);
+}
+
+bool check_local_path(const std::string& path, const char* what, BuildError* error) {
+  if (!g_file_test(path.c_str(), G_FILE_TEST_EXISTS)) {
+    set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+              std::string("The ") + what + " '" + path + "' does not exist.");
+    return false;
+  }
+  if (g_access(path.c_str(), R_OK) != 0) {
+    set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+              std::string("The ") + what + " '" + path + "' is not readable by this user.");
+    return false;
+  }
+  return true;
+}
+
+const char* rtsp_protocols(RtspTransport transport) {
+  switch (transport) {
+    case RtspTransport::kTcp:
+      return "tcp";
+    case RtspTransport::kUdp:
+      return "udp+udp-mcast";
+    case RtspTransport::kAuto:
+      break;
+  }
+  return "tcp+udp+udp-mcast";
+}
+
+bool make_rtsp(const SourceDescription& desc, const SourceOptions& options, SourcePart* out,
+               BuildError* error) {
+  ElementRef src = make("rtspsrc", error);
+  if (!src) return false;
+  g_object_set(src.get(), "location", desc.location.c_str(), "latency", options.latency_ms,
+               nullptr);
+  if (!desc.user.empty()) g_object_set(src.get(), "user-id", desc.user.c_str(), nullptr);
+  if (!desc.password.empty()) g_object_set(src.get(), "user-pw", desc.password.c_str(), nullptr);
+  gst_util_set_object_arg(G_OBJECT(src.get()), "protocols", rtsp_protocols(options.transport));
+  if (options.timeout_ms > 0) {
+    const guint64 us = static_cast<guint64>(options.timeout_ms) * 1000;
+    g_object_set(src.get(), "tcp-timeout", us, "timeout", us, nullptr);
+  }
+  out->dynamic = src.get();
+  out->needs_autoplug = true;
+  out->elements.push_back(std::move(src));
+  return true;
+}
+
+bool make_uri_source(const SourceDescription& desc, SourcePart* out, BuildError* error) {
+  GstElement* e = nullptr;
+  if (desc.kind == SourceKind::kFile) {
+    e = gst_element_factory_make("filesrc", nullptr);
+    if (e) g_object_set(e, "location", desc.location.c_str(), nullptr);
+  } else {
+    e = gst_element_make_from_uri(GST_URI_SRC, desc.location.c_str(), nullptr, nullptr);
+  }
+  ElementRef src = ElementRef::adopt(e);
+  if (!src) {
+    set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+              "No GStreamer source element handles '" + desc.display_uri +
+                  "'; install the plugin that provides it (souphttpsrc for http/https).");
+    return false;
+  }
+  if (desc.kind == SourceKind::kHttp) {
+    GObjectClass* klass = G_OBJECT_GET_CLASS(src.get());
+    if (!desc.user.empty() && g_object_class_find_property(klass, "user-id"))
+      g_object_set(src.get(), "user-id", desc.user.c_str(), nullptr);
+    if (!desc.password.empty() && g_object_class_find_property(klass, "user-pw"))
+      g_object_set(src.get(), "user-pw", desc.password.c_str(), nullptr);
+  }
+  out->src_pad = PadRef::adopt(gst_element_get_static_pad(src.get(), "src"));
+  out->needs_autoplug = true;
+  out->elements.push_back(std::move(src));
+  return true;
+}
+
+bool make_v4l2(const SourceDescription& desc, SourcePart* out, BuildError* error) {
+  ElementRef src = make("v4l2src", error);
+  if (!src) return false;
+  g_object_set(src.get(), "device", desc.location.c_str(), nullptr);
+  out->src_pad = PadRef::adopt(gst_element_get_static_pad(src.get(), "src"));
+  out->needs_autoplug = true;  // a camera may give raw video, MJPEG or H.264
+  out->elements.push_back(std::move(src));
+  return true;
+}
+
+bool make_test(const SourceDescription& desc, SourcePart* out, BuildError* error) {
+  ElementRef src = make("videotestsrc", error);
+  ElementRef filter = make("capsfilter", error);
+  if (!src || !filter) return false;
+  g_object_set(src.get(), "is-live", TRUE, nullptr);
+  gst_util_set_object_arg(G_OBJECT(src.get()), "pattern", desc.test.pattern.c_str());
+  // I420 unless downstream wants another format (videotestsrc's first choice
+  // would be 64-bit RGBA, which an "any caps" sink such as the store accepts).
+  CapsPtr caps(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
+                                   G_TYPE_INT, desc.test.width, "height", G_TYPE_INT,
+                                   desc.test.height, "framerate", GST_TYPE_FRACTION,
+                                   desc.test.fps_n, desc.test.fps_d, nullptr));
+  gst_caps_append(caps.get(),
+                  gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, desc.test.width, "height",
+                                      G_TYPE_INT, desc.test.height, "framerate", GST_TYPE_FRACTION,
+                                      desc.test.fps_n, desc.test.fps_d, nullptr));
+  g_object_set(filter.get(), "caps", caps.get(), nullptr);
+  out->src_pad = PadRef::adopt(gst_element_get_static_pad(filter.get(), "src"));
+  out->needs_autoplug = false;
+  out->elements.push_back(std::move(src));
+  out->elements.push_back(std::move(filter));
+  return true;
+}
+
+}  // namespace
+
+bool check_source(const SourceDescription& desc, BuildError* error) {
+  switch (desc.kind) {
+    case SourceKind::kRtsp:
+      return factory_exists("rtspsrc", error) && factory_exists("parsebin", error);
+    case SourceKind::kFile:
+      return check_local_path(desc.location, "file", error) && factory_exists("parsebin", error);
+    case SourceKind::kHttp:
+      return factory_exists("parsebin", error);
+    case SourceKind::kV4l2:
+      return check_local_path(desc.location, "video device", error) &&
+             factory_exists("v4l2src", error);
+    case SourceKind::kTest:
+      return valid_test_pattern(desc.test.pattern, error);
+  }
+  return true;
+}
+
+bool make_source(const SourceDescription& desc, const SourceOptions& options, SourcePart* out,
+                 BuildError* error) {
+  *out = SourcePart{};
+  switch (desc.kind) {
+    case SourceKind::kRtsp:
+      return make_rtsp(desc, options, out, error);
+    case SourceKind::kFile:
+    case SourceKind::kHttp:
+      return make_uri_source(desc, out, error);
+    case SourceKind::kV4l2:
+      return make_v4l2(desc, out, error);
+    case SourceKind::kTest:
+      return make_test(desc, out, error);
+  }
+  return false;
+}
+
+ElementRef make_autoplugger(bool decode) {
+  return ElementRef::adopt(gst_element_factory_make(decode ? "decodebin" : "parsebin", nullptr));
+}
+
+std::vector<ElementRef> make_output_normalizer(const GstCaps* caps, bool decode) {
+  std::vector<ElementRef> out;
+  if (decode || gst_caps_is_empty(caps) || gst_caps_is_any(caps)) return out;
+  const gchar* name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  const char* parser = nullptr;
+  if (g_str_equal(name, "video/x-h264"))
+    parser = "h264parse";
+  else if (g_str_equal(name, "video/x-h265"))
+    parser = "h265parse";
+  if (!parser) return out;
+  ElementRef parse = ElementRef::adopt(gst_element_factory_make(parser, nullptr));
+  ElementRef filter = ElementRef::adopt(gst_element_factory_make("capsfilter", nullptr));
+  if (!parse || !filter) return out;
+  CapsPtr want(gst_caps_new_simple(name, "stream-format", G_TYPE_STRING, "byte-stream", "alignment",
+                                   G_TYPE_STRING, "au", nullptr));
+  g_object_set(filter.get(), "caps", want.get(), nullptr);
+  out.push_back(std::move(parse));
+  out.push_back(std::move(filter));
+  return out;
+}
+
+bool is_video_caps(const GstCaps* caps) {
+  if (!caps || gst_caps_is_empty(caps) || gst_caps_is_any(caps)) return false;
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  const gchar* name = gst_structure_get_name(s);
+  if (g_str_has_prefix(name, "video/") || g_str_equal(name, "image/jpeg")) return true;
+  if (g_str_equal(name, "application/x-rtp")) {
+    const gchar* media = gst_structure_get_string(s, "media");
+    return media && g_str_equal(media, "video");
+  }
+  return false;
+}
+
+}  // namespace relais::ingress
