@@ -227,10 +227,6 @@ static void schedule_reconnect(RelaisSrc* self, guint64 generation, const std::s
                           [self, generation] { rebuild(self, generation); });
 }
 
-static GstPadProbeReturn drop_everything(GstPad*, GstPadProbeInfo*, gpointer) {
-  return GST_PAD_PROBE_DROP;
-}
-
 static GstPadProbeReturn hold(GstPad*, GstPadProbeInfo*, gpointer) {
   return GST_PAD_PROBE_OK;
 }
@@ -324,19 +320,36 @@ static void on_autoplug_pad_added(GstElement* element, GstPad* pad, gpointer sel
   on_pad_added(element, pad, RELAIS_SRC(self), Stage::kAutoplug);
 }
 
-static void on_no_more_pads(GstElement* element, RelaisSrc* self, Stage stage) {
+// Posts the "no video" error once, unless the stage found video after all.
+static void fail_without_video(RelaisSrc* self, guint64 generation, Stage stage,
+                               const std::string& why) {
   Private* priv = self->priv;
-  guint64 generation = generation_of(element);
   {
     std::lock_guard lock(priv->mutex);
     RunState& r = priv->run;
-    if (!r.running || r.generation != generation) return;
+    if (!r.running || r.generation != generation || r.fatal) return;
     if (stage == Stage::kSource ? r.source_video : r.output_video) return;
     r.fatal = true;
   }
   post_error(self, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
-             "'" + priv->desc.display_uri + "' has no video stream.",
-             std::string(GST_ELEMENT_NAME(element)) + " exposed no video pad");
+             "'" + priv->desc.display_uri + "' has no video stream.", why);
+}
+
+static void on_no_more_pads(GstElement* element, RelaisSrc* self, Stage stage) {
+  fail_without_video(self, generation_of(element), stage,
+                     std::string(GST_ELEMENT_NAME(element)) + " exposed no video pad");
+}
+
+// A pad that is not used: its data is dropped, and its end tells that the
+// source had no video when none was found before.
+static GstPadProbeReturn discard_probe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* pd = static_cast<ProbeData*>(data);
+  if ((info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) &&
+      GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) {
+    fail_without_video(pd->self, pd->generation, Stage::kAutoplug,
+                       std::string("only non-video streams, ended at ") + GST_PAD_NAME(pad));
+  }
+  return GST_PAD_PROBE_DROP;
 }
 
 static void on_source_no_more_pads(GstElement* element, gpointer self) {
@@ -431,7 +444,9 @@ static void on_pad_added(GstElement* element, GstPad* pad, RelaisSrc* self, Stag
   GST_DEBUG_OBJECT(self, "%s pad %s:%s with %" GST_PTR_FORMAT, take ? "using" : "discarding",
                    GST_DEBUG_PAD_NAME(pad), caps.get());
   if (!take) {
-    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, drop_everything, nullptr, nullptr);
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, discard_probe,
+                      new ProbeData{self, generation},
+                      [](gpointer d) { delete static_cast<ProbeData*>(d); });
     return;
   }
   // Hold the data until the control loop has linked the pad.
@@ -620,9 +635,29 @@ static bool is_permanent(const GError* err) {
 // Errors from the source's elements: a live network source reconnects; any
 // other error is posted again as relaissrc's own, naming the source. Errors
 // from a chain already replaced are dropped.
+// parsebin tells what a source holds in a stream collection (it has no
+// "no-more-pads"): a collection of known streams none of which is video means
+// the source has no video.
+static void check_collection(RelaisSrc* self, GstMessage* message) {
+  GstStreamCollection* raw = nullptr;
+  gst_message_parse_stream_collection(message, &raw);
+  relais::GstRef<GstStreamCollection> collection = relais::GstRef<GstStreamCollection>::adopt(raw);
+  if (!collection) return;
+  const guint n = gst_stream_collection_get_size(collection.get());
+  if (n == 0) return;
+  for (guint i = 0; i < n; ++i) {
+    GstStreamType type =
+        gst_stream_get_stream_type(gst_stream_collection_get_stream(collection.get(), i));
+    if (type == GST_STREAM_TYPE_UNKNOWN || (type & GST_STREAM_TYPE_VIDEO)) return;
+  }
+  fail_without_video(self, generation_of_descendant(self, GST_MESSAGE_SRC(message)),
+                     Stage::kAutoplug, std::to_string(n) + " stream(s), none of them video");
+}
+
 static void relais_src_handle_message(GstBin* bin, GstMessage* message) {
   auto* self = RELAIS_SRC(bin);
   Private* priv = self->priv;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_STREAM_COLLECTION) check_collection(self, message);
   if (GST_MESSAGE_TYPE(message) != GST_MESSAGE_ERROR ||
       GST_MESSAGE_SRC(message) == GST_OBJECT(self)) {
     GST_BIN_CLASS(relais_src_parent_class)->handle_message(bin, message);

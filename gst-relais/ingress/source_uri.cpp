@@ -18,6 +18,7 @@ using GUriPtr = std::unique_ptr<GUri, GUriDeleter>;
 
 constexpr int kMaxDimension = 16384;
 constexpr int kMaxFramerate = 1000;
+constexpr int kMaxFractionTerm = 1000000;
 
 std::string or_empty(const char* s) {
   return s ? s : "";
@@ -56,10 +57,11 @@ bool parse_framerate(const std::string& value, TestPattern* test, std::string* e
     den = value.substr(slash + 1);
   }
   gint64 n = 0, d = 0;
-  if (!g_ascii_string_to_signed(num.c_str(), 10, 1, kMaxFramerate, &n, nullptr) ||
-      !g_ascii_string_to_signed(den.c_str(), 10, 1, kMaxFramerate, &d, nullptr)) {
-    *error = "test:// framerate must be N/D or N with whole numbers from 1 to " +
-             std::to_string(kMaxFramerate) + " (e.g. 30/1), not '" + value + "'.";
+  if (!g_ascii_string_to_signed(num.c_str(), 10, 1, kMaxFractionTerm, &n, nullptr) ||
+      !g_ascii_string_to_signed(den.c_str(), 10, 1, kMaxFractionTerm, &d, nullptr) ||
+      n > d * kMaxFramerate) {
+    *error = "test:// framerate must be N/D or N frames per second, above 0 and at most " +
+             std::to_string(kMaxFramerate) + " (e.g. 30/1 or 30000/1001), not '" + value + "'.";
     return false;
   }
   test->fps_n = static_cast<int>(n);

@@ -1,0 +1,37 @@
+// An RTSP server (gst-rtsp-server) running inside the test process on its own
+// thread, serving a live 320x240 H.264 test pattern at /test. It can be
+// stopped (all clients dropped, the port closed) and started again on the
+// same port, as a camera that reboots would.
+#pragma once
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <string>
+#include <thread>
+
+namespace relais::test {
+
+class RtspTestServer {
+ public:
+  RtspTestServer() = default;
+  RtspTestServer(const RtspTestServer&) = delete;
+  RtspTestServer& operator=(const RtspTestServer&) = delete;
+  ~RtspTestServer() { stop(); }
+
+  // Starts serving on 127.0.0.1:port (a free port is picked when port is 0).
+  bool start(int port = 0);
+  // Drops every client and session and closes the port.
+  void stop();
+  int port() const { return port_; }
+  std::string uri() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/test"; }
+
+ private:
+  int port_ = 0;
+  GMainContext* context_ = nullptr;
+  GMainLoop* loop_ = nullptr;
+  GstRTSPServer* server_ = nullptr;
+  guint source_id_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace relais::test
