@@ -24,6 +24,7 @@ struct Options {
   gint height = 240;
   gint framerate = 30;
   gint bitrate = 1000;
+  gint horizontal_speed = 0;
   gboolean shared = FALSE;
 };
 
@@ -35,10 +36,11 @@ gboolean on_signal(gpointer loop) {
 std::string launch_line(const Options& o) {
   const char* pattern = o.pattern ? o.pattern : "ball";
   relais::GCharPtr line(g_strdup_printf(
-      "( videotestsrc is-live=true pattern=%s ! video/x-raw,width=%d,height=%d,framerate=%d/1 ! "
+      "( videotestsrc is-live=true pattern=%s horizontal-speed=%d ! "
+      "video/x-raw,width=%d,height=%d,framerate=%d/1 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast bitrate=%d key-int-max=%d ! "
       "video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=-1 )",
-      pattern, o.width, o.height, o.framerate, o.bitrate, o.framerate));
+      pattern, o.horizontal_speed, o.width, o.height, o.framerate, o.bitrate, o.framerate));
   return line.get();
 }
 
@@ -58,6 +60,8 @@ int main(int argc, char** argv) {
       {"framerate", 0, 0, G_OPTION_ARG_INT, &o.framerate, "Frames per second (default 30)", "FPS"},
       {"bitrate", 0, 0, G_OPTION_ARG_INT, &o.bitrate, "H.264 bitrate in kbit/s (default 1000)",
        "KBPS"},
+      {"horizontal-speed", 0, 0, G_OPTION_ARG_INT, &o.horizontal_speed,
+       "Scroll the pattern by this many pixels per frame (motion raises the bitrate)", "PIXELS"},
       {"shared", 0, 0, G_OPTION_ARG_NONE, &o.shared, "All clients share one stream, encoded once",
        nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};

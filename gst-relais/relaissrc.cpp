@@ -383,23 +383,21 @@ static bool attach_autoplugger(RelaisSrc* self, guint64 generation, GstPad* pad,
   return true;
 }
 
-// Puts a parser after an H.264/H.265 pad (byte-stream/au out), then makes
-// the result the bin's output.
-static bool attach_output(RelaisSrc* self, guint64 generation, GstPad* pad) {
+// Adds `elements` after `pad`, linked in a row, and makes the last one's
+// src pad (or `pad` itself when there are none) the bin's output.
+static bool attach_output(RelaisSrc* self, guint64 generation, GstPad* pad,
+                          std::vector<ElementRef> elements) {
   Private* priv = self->priv;
-  relais::CapsPtr caps(gst_pad_get_current_caps(pad));
-  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
-  std::vector<ElementRef> normalizer =
-      relais::ingress::make_output_normalizer(caps.get(), priv->active.decode);
   PadRef out = PadRef::ref(pad);
-  for (auto& e : normalizer) {
+  for (auto& e : elements) {
     GstElement* raw = e.get();
     add_to_chain(self, std::move(e), generation, true);
     PadRef sink = PadRef::adopt(gst_element_get_static_pad(raw, "sink"));
     GstPadLinkReturn ret = gst_pad_link(out.get(), sink.get());
     if (GST_PAD_LINK_FAILED(ret)) {
       post_error(self, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
-                 "Could not link the video of '" + priv->desc.display_uri + "' to its parser.",
+                 "Could not link the video of '" + priv->desc.display_uri + "' to " +
+                     GST_ELEMENT_NAME(raw) + ".",
                  gst_pad_link_get_name(ret));
       return false;
     }
@@ -409,14 +407,44 @@ static bool attach_output(RelaisSrc* self, guint64 generation, GstPad* pad) {
   return true;
 }
 
+static relais::CapsPtr pad_caps(GstPad* pad) {
+  relais::CapsPtr caps(gst_pad_get_current_caps(pad));
+  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+  return caps;
+}
+
+// The source's video pad: RTP is depayloaded and parsed here; anything else
+// (and RTP with decode=true) goes through parsebin or decodebin.
+static bool attach_source_pad(RelaisSrc* self, guint64 generation, GstPad* pad) {
+  Private* priv = self->priv;
+  if (priv->desc.kind != relais::ingress::SourceKind::kRtsp || priv->active.decode)
+    return attach_autoplugger(self, generation, pad, true);
+  relais::CapsPtr caps = pad_caps(pad);
+  std::vector<ElementRef> elements;
+  relais::ingress::BuildError error;
+  if (!relais::ingress::make_rtp_video_chain(caps.get(), &elements, &error)) {
+    post_error(self, error.domain, error.code, error.message, "");
+    return false;
+  }
+  return attach_output(self, generation, pad, std::move(elements));
+}
+
+// An autoplugger's video pad: H.264/H.265 get a parser for byte-stream/au.
+static bool attach_autoplugged_pad(RelaisSrc* self, guint64 generation, GstPad* pad) {
+  relais::CapsPtr caps = pad_caps(pad);
+  return attach_output(
+      self, generation, pad,
+      relais::ingress::make_output_normalizer(caps.get(), self->priv->active.decode));
+}
+
 // Runs on the control loop: links a pad a streaming thread found (and holds
 // blocked) into the chain, then lets data through.
 static void link_new_pad(RelaisSrc* self, guint64 generation, PadRef pad, gulong probe,
                          Stage stage) {
   Private* priv = self->priv;
   if (!is_current(priv, generation)) return;  // the old chain's teardown unblocks the pad
-  bool ok = stage == Stage::kSource ? attach_autoplugger(self, generation, pad.get(), true)
-                                    : attach_output(self, generation, pad.get());
+  bool ok = stage == Stage::kSource ? attach_source_pad(self, generation, pad.get())
+                                    : attach_autoplugged_pad(self, generation, pad.get());
   if (!ok) {
     std::lock_guard lock(priv->mutex);
     priv->run.fatal = true;
@@ -427,8 +455,7 @@ static void link_new_pad(RelaisSrc* self, guint64 generation, PadRef pad, gulong
 static void on_pad_added(GstElement* element, GstPad* pad, RelaisSrc* self, Stage stage) {
   Private* priv = self->priv;
   guint64 generation = generation_of(element);
-  relais::CapsPtr caps(gst_pad_get_current_caps(pad));
-  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+  relais::CapsPtr caps = pad_caps(pad);
   bool video = relais::ingress::is_video_caps(caps.get());
   bool take = false;
   {

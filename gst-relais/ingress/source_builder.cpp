@@ -198,25 +198,84 @@ ElementRef make_autoplugger(bool decode) {
   return ElementRef::adopt(gst_element_factory_make(decode ? "decodebin" : "parsebin", nullptr));
 }
 
+namespace {
+
+// parser (config-interval=-1: parameter sets before every keyframe, so a
+// reader that starts at any keyframe can decode) ! capsfilter byte-stream/au.
+void append_h26x_output(const char* media_type, std::vector<ElementRef>* out) {
+  const bool h265 = g_str_equal(media_type, "video/x-h265");
+  ElementRef parse =
+      ElementRef::adopt(gst_element_factory_make(h265 ? "h265parse" : "h264parse", nullptr));
+  ElementRef filter = ElementRef::adopt(gst_element_factory_make("capsfilter", nullptr));
+  if (!parse || !filter) return;
+  g_object_set(parse.get(), "config-interval", -1, nullptr);
+  CapsPtr want(gst_caps_new_simple(media_type, "stream-format", G_TYPE_STRING, "byte-stream",
+                                   "alignment", G_TYPE_STRING, "au", nullptr));
+  g_object_set(filter.get(), "caps", want.get(), nullptr);
+  out->push_back(std::move(parse));
+  out->push_back(std::move(filter));
+}
+
+const char* h26x_media_type(const GstCaps* caps) {
+  if (!caps || gst_caps_is_empty(caps) || gst_caps_is_any(caps)) return nullptr;
+  const gchar* name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  if (g_str_equal(name, "video/x-h264")) return "video/x-h264";
+  if (g_str_equal(name, "video/x-h265")) return "video/x-h265";
+  return nullptr;
+}
+
+}  // namespace
+
 std::vector<ElementRef> make_output_normalizer(const GstCaps* caps, bool decode) {
   std::vector<ElementRef> out;
-  if (decode || gst_caps_is_empty(caps) || gst_caps_is_any(caps)) return out;
-  const gchar* name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
-  const char* parser = nullptr;
-  if (g_str_equal(name, "video/x-h264"))
-    parser = "h264parse";
-  else if (g_str_equal(name, "video/x-h265"))
-    parser = "h265parse";
-  if (!parser) return out;
-  ElementRef parse = ElementRef::adopt(gst_element_factory_make(parser, nullptr));
-  ElementRef filter = ElementRef::adopt(gst_element_factory_make("capsfilter", nullptr));
-  if (!parse || !filter) return out;
-  CapsPtr want(gst_caps_new_simple(name, "stream-format", G_TYPE_STRING, "byte-stream", "alignment",
-                                   G_TYPE_STRING, "au", nullptr));
-  g_object_set(filter.get(), "caps", want.get(), nullptr);
-  out.push_back(std::move(parse));
-  out.push_back(std::move(filter));
+  if (decode) return out;
+  if (const char* media_type = h26x_media_type(caps)) append_h26x_output(media_type, &out);
   return out;
+}
+
+bool make_rtp_video_chain(const GstCaps* rtp_caps, std::vector<ElementRef>* out,
+                          BuildError* error) {
+  GList* all = gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER,
+                                                     GST_RANK_MARGINAL);
+  GList* usable = gst_element_factory_list_filter(all, rtp_caps, GST_PAD_SINK, FALSE);
+  usable = g_list_sort(usable, gst_plugin_feature_rank_compare_func);
+  ElementRef depay;
+  if (usable)
+    depay =
+        ElementRef::adopt(gst_element_factory_create(GST_ELEMENT_FACTORY(usable->data), nullptr));
+  gst_plugin_feature_list_free(usable);
+  gst_plugin_feature_list_free(all);
+  const GstStructure* s = gst_caps_get_structure(rtp_caps, 0);
+  const gchar* encoding = gst_structure_get_string(s, "encoding-name");
+  if (!depay) {
+    set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
+              std::string("No RTP depayloader for the stream's encoding '") +
+                  (encoding ? encoding : "?") + "'; install the GStreamer plugin that has one.");
+    return false;
+  }
+  out->push_back(std::move(depay));
+  const char* media_type = nullptr;
+  const char* packaged = nullptr;  // with codec data out of band, not in the stream
+  if (encoding && g_ascii_strcasecmp(encoding, "H264") == 0) {
+    media_type = "video/x-h264";
+    packaged = "avc";
+  } else if (encoding && g_ascii_strcasecmp(encoding, "H265") == 0) {
+    media_type = "video/x-h265";
+    packaged = "hvc1";
+  }
+  if (!media_type) return true;
+  // The depayloader's own byte-stream output follows the RTP marker bits, and
+  // some servers (rtph264pay with config-interval=-1 among them) mark the
+  // parameter sets as a whole access unit: a keyframe then comes out in two
+  // buffers. Taking avc/hvc1 (parameter sets in the caps) and letting the
+  // parser write byte-stream gives whole access units.
+  ElementRef packaging = ElementRef::adopt(gst_element_factory_make("capsfilter", nullptr));
+  CapsPtr caps(gst_caps_new_simple(media_type, "stream-format", G_TYPE_STRING, packaged,
+                                   "alignment", G_TYPE_STRING, "au", nullptr));
+  g_object_set(packaging.get(), "caps", caps.get(), nullptr);
+  out->push_back(std::move(packaging));
+  append_h26x_output(media_type, out);
+  return true;
 }
 
 bool is_video_caps(const GstCaps* caps) {

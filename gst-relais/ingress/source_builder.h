@@ -54,6 +54,10 @@ ElementRef make_autoplugger(bool decode);
 // promises (H.264/H.265 as byte-stream/au); empty when the pad is fine as is.
 std::vector<ElementRef> make_output_normalizer(const GstCaps* caps, bool decode);
 
+// For an RTP video pad of rtspsrc (decode=false): the depayloader for its
+// encoding and, for H.264/H.265, what makes the output byte-stream/au.
+bool make_rtp_video_chain(const GstCaps* rtp_caps, std::vector<ElementRef>* out, BuildError* error);
+
 // True for caps that carry video: video/... and image/jpeg; for RTP caps,
 // media=video.
 bool is_video_caps(const GstCaps* caps);

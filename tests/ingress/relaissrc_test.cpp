@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -43,6 +44,36 @@ void expect_parsed_h264(GstSample* sample) {
   EXPECT_EQ(caps_field(sample, "alignment"), "au");
   EXPECT_EQ(caps_int(sample, "width"), 320);
   EXPECT_EQ(caps_int(sample, "height"), 240);
+}
+
+// NAL unit types in an H.264 byte-stream buffer.
+std::set<int> nal_types(GstBuffer* buffer) {
+  std::set<int> types;
+  MappedBuffer map(buffer, GST_MAP_READ);
+  if (!map.ok()) return types;
+  const guint8* d = map.data();
+  for (gsize i = 0; i + 3 < map.size(); ++i) {
+    if (d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1) {
+      types.insert(d[i + 3] & 0x1f);
+      i += 2;
+    }
+  }
+  return types;
+}
+
+// What a relay needs: each buffer is one whole access unit with a timestamp,
+// and each keyframe carries the parameter sets, so a reader that starts at
+// any keyframe can decode.
+void expect_whole_access_unit(GstSample* sample) {
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  ASSERT_NE(buffer, nullptr);
+  EXPECT_TRUE(GST_BUFFER_PTS_IS_VALID(buffer));
+  std::set<int> types = nal_types(buffer);
+  EXPECT_TRUE(types.count(1) || types.count(5)) << "a buffer without a picture";
+  if (!GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    EXPECT_TRUE(types.count(5) && types.count(7) && types.count(8))
+        << "a keyframe without IDR slice, SPS and PPS";
+  }
 }
 
 std::string sink_part() {
@@ -93,11 +124,16 @@ TEST_P(RelaisSrcRtsp, GivesParsedH264) {
                      sink_part());
   ASSERT_TRUE(run.ok());
   ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
-  for (int i = 0; i < 10; ++i) {
+  int keyframes = 0;
+  for (int i = 0; i < 40; ++i) {  // the server sends a keyframe every 15 frames
     SamplePtr s = run.pull(5s);
     ASSERT_NE(s, nullptr) << "frame " << i << "; error: " << run.first_error_text();
     expect_parsed_h264(s.get());
+    expect_whole_access_unit(s.get());
+    keyframes +=
+        !GST_BUFFER_FLAG_IS_SET(gst_sample_get_buffer(s.get()), GST_BUFFER_FLAG_DELTA_UNIT);
   }
+  EXPECT_GE(keyframes, 2);
   EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
   auto connected = run.source_status("connected");
   ASSERT_EQ(connected.size(), 1u);
@@ -198,6 +234,7 @@ TEST_P(RelaisSrcFile, GivesEncodedVideoThenEos) {
   int frames = 0;
   while (SamplePtr s = run.pull(5s)) {
     if (frames++ == 0) expect_parsed_h264(s.get());
+    expect_whole_access_unit(s.get());
   }
   EXPECT_EQ(frames, 30);
   EXPECT_TRUE(run.sink_eos());
