@@ -128,6 +128,7 @@ enum class Stage { kSource, kAutoplug };
 struct ProbeData {
   RelaisSrc* self;
   guint64 generation;
+  Stage stage = Stage::kAutoplug;  // which element's pad it is on
 };
 
 GQuark generation_quark() {
@@ -346,7 +347,7 @@ static GstPadProbeReturn discard_probe(GstPad* pad, GstPadProbeInfo* info, gpoin
   auto* pd = static_cast<ProbeData*>(data);
   if ((info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) &&
       GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) {
-    fail_without_video(pd->self, pd->generation, Stage::kAutoplug,
+    fail_without_video(pd->self, pd->generation, pd->stage,
                        std::string("only non-video streams, ended at ") + GST_PAD_NAME(pad));
   }
   return GST_PAD_PROBE_DROP;
@@ -472,7 +473,7 @@ static void on_pad_added(GstElement* element, GstPad* pad, RelaisSrc* self, Stag
                    GST_DEBUG_PAD_NAME(pad), caps.get());
   if (!take) {
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, discard_probe,
-                      new ProbeData{self, generation},
+                      new ProbeData{self, generation, stage},
                       [](gpointer d) { delete static_cast<ProbeData*>(d); });
     return;
   }

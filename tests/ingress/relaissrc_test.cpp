@@ -212,6 +212,20 @@ TEST(RelaisSrc, RtspRetriesWithBackoffUntilServerAppears) {
   expect_parsed_h264(s.get());
 }
 
+TEST(RelaisSrc, RtspWithAudioGivesOnlyTheVideo) {
+  RtspTestServer server;
+  server.set_with_audio(true);
+  ASSERT_TRUE(server.start());
+  PipelineRunner run("relaissrc uri=" + server.uri() + " rtsp-transport=tcp" + sink_part());
+  ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
+  for (int i = 0; i < 10; ++i) {
+    SamplePtr s = run.pull(5s);
+    ASSERT_NE(s, nullptr) << run.first_error_text();
+    expect_parsed_h264(s.get());
+  }
+  EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
+}
+
 TEST(RelaisSrc, RtspDecodeGivesRawVideo) {
   RtspTestServer server;
   ASSERT_TRUE(server.start());

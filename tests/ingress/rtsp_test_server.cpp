@@ -6,10 +6,12 @@ namespace relais::test {
 
 namespace {
 
-constexpr const char* kLaunch =
-    "( videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+constexpr const char* kVideo =
+    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
     "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! "
-    "rtph264pay name=pay0 pt=96 config-interval=-1 )";
+    "rtph264pay name=pay0 pt=96 config-interval=-1";
+constexpr const char* kAudio =
+    "audiotestsrc is-live=true ! audio/x-raw,rate=48000 ! opusenc ! rtpopuspay name=pay1 pt=97";
 
 GstRTSPFilterResult remove_client(GstRTSPServer*, GstRTSPClient*, gpointer) {
   return GST_RTSP_FILTER_REMOVE;
@@ -31,7 +33,9 @@ bool RtspTestServer::start(int port) {
   std::string service = std::to_string(port_);
   gst_rtsp_server_set_service(server_, service.c_str());
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
-  gst_rtsp_media_factory_set_launch(factory, kLaunch);
+  std::string launch =
+      std::string("( ") + (with_audio_ ? std::string(kAudio) + " " : "") + kVideo + " )";
+  gst_rtsp_media_factory_set_launch(factory, launch.c_str());
   GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
   gst_rtsp_mount_points_add_factory(mounts, "/test", factory);
   g_object_unref(mounts);

@@ -20,6 +20,8 @@ class RtspTestServer {
 
   // Starts serving on 127.0.0.1:port (a free port is picked when port is 0).
   bool start(int port = 0);
+  // Also sends an Opus audio stream next to the video, from the next start on.
+  void set_with_audio(bool with_audio) { with_audio_ = with_audio; }
   // Drops every client and session and closes the port.
   void stop();
   int port() const { return port_; }
@@ -27,6 +29,7 @@ class RtspTestServer {
 
  private:
   int port_ = 0;
+  bool with_audio_ = false;
   GMainContext* context_ = nullptr;
   GMainLoop* loop_ = nullptr;
   GstRTSPServer* server_ = nullptr;
