@@ -146,6 +146,7 @@ TEST_P(RelaisSrcRtsp, SurvivesServerRestart) {
   const int port = server.port();
   PipelineRunner run("relaissrc name=src uri=" + server.uri() + " rtsp-transport=" + GetParam() +
                      " retry-delay=100 max-retry-delay=400 timeout=1000" + sink_part());
+  ASSERT_TRUE(run.ok());
   ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
   for (int i = 0; i < 10; ++i) ASSERT_NE(run.pull(5s), nullptr) << run.first_error_text();
 
@@ -186,6 +187,7 @@ TEST(RelaisSrc, RtspRetriesWithBackoffUntilServerAppears) {
   const int port = free_loopback_port();
   PipelineRunner run("relaissrc name=src uri=rtsp://127.0.0.1:" + std::to_string(port) +
                      "/test rtsp-transport=tcp retry-delay=50 max-retry-delay=200" + sink_part());
+  ASSERT_TRUE(run.ok());
   ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while (run.source_status("reconnecting").size() < 4 &&
@@ -217,6 +219,7 @@ TEST(RelaisSrc, RtspWithAudioGivesOnlyTheVideo) {
   server.set_with_audio(true);
   ASSERT_TRUE(server.start());
   PipelineRunner run("relaissrc uri=" + server.uri() + " rtsp-transport=tcp" + sink_part());
+  ASSERT_TRUE(run.ok());
   ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
   for (int i = 0; i < 10; ++i) {
     SamplePtr s = run.pull(5s);
@@ -230,6 +233,7 @@ TEST(RelaisSrc, RtspDecodeGivesRawVideo) {
   RtspTestServer server;
   ASSERT_TRUE(server.start());
   PipelineRunner run("relaissrc uri=" + server.uri() + " decode=true" + sink_part());
+  ASSERT_TRUE(run.ok());
   ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
   SamplePtr s = run.pull(5s);
   ASSERT_NE(s, nullptr) << run.first_error_text();
@@ -244,6 +248,7 @@ TEST_P(RelaisSrcFile, GivesEncodedVideoThenEos) {
   const std::string path = dir.file(std::string("clip.") + GetParam().second);
   make_h264_file(path, GetParam().first, 30);
   PipelineRunner run("relaissrc uri=file://" + path + sink_part());
+  ASSERT_TRUE(run.ok());
   ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
   int frames = 0;
   while (SamplePtr s = run.pull(5s)) {
@@ -261,6 +266,7 @@ TEST_P(RelaisSrcFile, DecodeGivesRawVideo) {
   const std::string path = dir.file(std::string("clip.") + GetParam().second);
   make_h264_file(path, GetParam().first, 10);
   PipelineRunner run("relaissrc decode=true uri=file://" + path + sink_part());
+  ASSERT_TRUE(run.ok());
   ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
   int frames = 0;
   while (SamplePtr s = run.pull(5s)) {
@@ -280,6 +286,7 @@ INSTANTIATE_TEST_SUITE_P(Containers, RelaisSrcFile,
 TEST(RelaisSrc, TestPatternGivesRawVideoAtRequestedSizeAndRate) {
   PipelineRunner run("relaissrc uri=\"test://?pattern=ball&width=160&height=120&framerate=15/1\"" +
                      sink_part());
+  ASSERT_TRUE(run.ok());
   ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
   SamplePtr first = run.pull(5s);
   ASSERT_NE(first, nullptr) << run.first_error_text();
