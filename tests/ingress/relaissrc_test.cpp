@@ -10,6 +10,7 @@
 
 #include "gst_handles.h"
 #include "pipeline_runner.h"
+#include "process.h"
 #include "rtsp_test_server.h"
 #include "temp_dir.h"
 
@@ -282,6 +283,33 @@ TEST_P(RelaisSrcFile, DecodeGivesRawVideo) {
 INSTANTIATE_TEST_SUITE_P(Containers, RelaisSrcFile,
                          ::testing::Values(std::make_pair("mp4mux", "mp4"),
                                            std::make_pair("matroskamux", "mkv")));
+
+// A clip served over HTTP by a real HTTP server (Python's, which meson
+// already needs). Matroska, as that server does not answer range requests.
+TEST(RelaisSrc, HttpFileGivesEncodedVideoThenEos) {
+  TempDir dir;
+  make_h264_file(dir.file("clip.mkv"), "matroskamux", 30);
+  const int port = free_loopback_port();
+  Process http;
+  std::string error;
+  ASSERT_TRUE(http.start({"python3", "-m", "http.server", std::to_string(port), "--bind",
+                          "127.0.0.1", "--directory", dir.path()},
+                         "", &error))
+      << error;
+  ASSERT_TRUE(wait_for_port(port, 5000));
+  PipelineRunner run("relaissrc uri=http://127.0.0.1:" + std::to_string(port) + "/clip.mkv" +
+                     sink_part());
+  ASSERT_TRUE(run.ok());
+  ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
+  int frames = 0;
+  while (SamplePtr s = run.pull(5s)) {
+    if (frames++ == 0) expect_parsed_h264(s.get());
+    expect_whole_access_unit(s.get());
+  }
+  EXPECT_EQ(frames, 30);
+  EXPECT_TRUE(run.wait_for_eos(2s));
+  EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
+}
 
 TEST(RelaisSrc, TestPatternGivesRawVideoAtRequestedSizeAndRate) {
   PipelineRunner run("relaissrc uri=\"test://?pattern=ball&width=160&height=120&framerate=15/1\"" +
