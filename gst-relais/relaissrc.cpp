@@ -55,6 +55,7 @@ enum {
   PROP_LATENCY,
   PROP_RTSP_TRANSPORT,
   PROP_TIMEOUT,
+  PROP_TLS_CA_FILE,
 };
 
 G_DEFINE_TYPE(RelaisSrc, relais_src, GST_TYPE_BIN)
@@ -91,7 +92,9 @@ static bool start_source(RelaisSrc* self) {
     return false;
   }
   relais::ingress::BuildError error;
-  if (!relais::ingress::check_source(desc, &error)) {
+  relais::ingress::SourceOptions checked;
+  checked.tls_ca_file = settings.tls_ca_file;
+  if (!relais::ingress::check_source(desc, checked, &error)) {
     post_error(self, error.domain, error.code, error.message, "");
     return false;
   }
@@ -255,6 +258,9 @@ static void relais_src_set_property(GObject* object, guint prop_id, const GValue
     case PROP_TIMEOUT:
       s.timeout = g_value_get_uint(value);
       break;
+    case PROP_TLS_CA_FILE:
+      s.tls_ca_file = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -289,6 +295,9 @@ static void relais_src_get_property(GObject* object, guint prop_id, GValue* valu
       break;
     case PROP_TIMEOUT:
       g_value_set_uint(value, s.timeout);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string(value, s.tls_ca_file.empty() ? nullptr : s.tls_ca_file.c_str());
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -357,6 +366,12 @@ static void relais_src_class_init(RelaisSrcClass* klass) {
                         "RTSP: connection timeout (ms), and how long without data counts as a "
                         "lost source (0 = wait forever)",
                         0, kMaxDelay, DEFAULT_TIMEOUT, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_TLS_CA_FILE,
+      g_param_spec_string("tls-ca-file", "TLS CA file",
+                          "rtsps/https: PEM file of the certificate authorities to trust instead "
+                          "of the system's (e.g. a camera's self-signed certificate)",
+                          nullptr, rw_ready));
 
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(

@@ -342,6 +342,7 @@ bool build_chain(RelaisSrc* self, guint64 generation, bool sync) {
   options.latency_ms = priv->active.latency;
   options.transport = priv->active.transport;
   options.timeout_ms = priv->active.timeout;
+  options.tls_ca_file = priv->active.tls_ca_file;
   relais::ingress::SourcePart part;
   relais::ingress::BuildError error;
   if (!relais::ingress::make_source(priv->desc, options, &part, &error)) {

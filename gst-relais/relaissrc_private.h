@@ -43,6 +43,7 @@ struct Settings {
   guint latency = DEFAULT_LATENCY;
   RtspTransport transport = DEFAULT_RTSP_TRANSPORT;
   guint timeout = DEFAULT_TIMEOUT;
+  std::string tls_ca_file;
 };
 
 // Where the source is in its life; shared by streaming threads, the control

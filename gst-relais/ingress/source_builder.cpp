@@ -1,5 +1,6 @@
 #include "source_builder.h"
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -65,6 +66,28 @@ bool check_local_path(const std::string& path, const char* what, BuildError* err
   return true;
 }
 
+// The certificate authorities in a PEM file, as a TLS database.
+GstRef<GTlsDatabase> load_tls_database(const std::string& path, BuildError* error) {
+  GError* raw = nullptr;
+  GTlsDatabase* db = g_tls_file_database_new(path.c_str(), &raw);
+  if (!db) {
+    GErrorPtr err(raw);
+    if (error) {
+      set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+                "Cannot use tls-ca-file '" + path + "': " + err->message);
+    }
+    return {};
+  }
+  return GstRef<GTlsDatabase>::adopt(db);
+}
+
+void set_tls_database(GstElement* element, const SourceOptions& options) {
+  if (options.tls_ca_file.empty()) return;
+  if (!g_object_class_find_property(G_OBJECT_GET_CLASS(element), "tls-database")) return;
+  GstRef<GTlsDatabase> db = load_tls_database(options.tls_ca_file, nullptr);
+  if (db) g_object_set(element, "tls-database", db.get(), nullptr);
+}
+
 const char* rtsp_protocols(RtspTransport transport) {
   switch (transport) {
     case RtspTransport::kTcp:
@@ -90,13 +113,15 @@ bool make_rtsp(const SourceDescription& desc, const SourceOptions& options, Sour
     const guint64 us = static_cast<guint64>(options.timeout_ms) * 1000;
     g_object_set(src.get(), "tcp-timeout", us, "timeout", us, nullptr);
   }
+  set_tls_database(src.get(), options);
   out->dynamic = src.get();
   out->needs_autoplug = true;
   out->elements.push_back(std::move(src));
   return true;
 }
 
-bool make_uri_source(const SourceDescription& desc, SourcePart* out, BuildError* error) {
+bool make_uri_source(const SourceDescription& desc, const SourceOptions& options, SourcePart* out,
+                     BuildError* error) {
   GstElement* e = nullptr;
   if (desc.kind == SourceKind::kFile) {
     e = gst_element_factory_make("filesrc", nullptr);
@@ -117,6 +142,7 @@ bool make_uri_source(const SourceDescription& desc, SourcePart* out, BuildError*
       g_object_set(src.get(), "user-id", desc.user.c_str(), nullptr);
     if (!desc.password.empty() && g_object_class_find_property(klass, "user-pw"))
       g_object_set(src.get(), "user-pw", desc.password.c_str(), nullptr);
+    set_tls_database(src.get(), options);
   }
   out->src_pad = PadRef::adopt(gst_element_get_static_pad(src.get(), "src"));
   out->needs_autoplug = true;
@@ -160,7 +186,8 @@ bool make_test(const SourceDescription& desc, SourcePart* out, BuildError* error
 
 }  // namespace
 
-bool check_source(const SourceDescription& desc, BuildError* error) {
+bool check_source(const SourceDescription& desc, const SourceOptions& options, BuildError* error) {
+  if (!options.tls_ca_file.empty() && !load_tls_database(options.tls_ca_file, error)) return false;
   switch (desc.kind) {
     case SourceKind::kRtsp:
       return factory_exists("rtspsrc", error) && factory_exists("parsebin", error);
@@ -185,7 +212,7 @@ bool make_source(const SourceDescription& desc, const SourceOptions& options, So
       return make_rtsp(desc, options, out, error);
     case SourceKind::kFile:
     case SourceKind::kHttp:
-      return make_uri_source(desc, out, error);
+      return make_uri_source(desc, options, out, error);
     case SourceKind::kV4l2:
       return make_v4l2(desc, out, error);
     case SourceKind::kTest:

@@ -20,6 +20,7 @@ struct SourceOptions {
   guint latency_ms = 200;
   RtspTransport transport = RtspTransport::kAuto;
   guint timeout_ms = 5000;  // connection timeout for network sources (0 = their default)
+  std::string tls_ca_file;  // PEM certificate authorities to trust (rtsps, https); empty: system's
 };
 
 // A reason a source cannot be built, in the words a person can act on.
@@ -31,7 +32,7 @@ struct BuildError {
 
 // Checks what can be checked before building: the file or device exists, the
 // test pattern is known, the needed elements are installed.
-bool check_source(const SourceDescription& desc, BuildError* error);
+bool check_source(const SourceDescription& desc, const SourceOptions& options, BuildError* error);
 
 // The first part of a chain. When `src_pad` is empty, the pads of `dynamic`
 // appear later ("pad-added", "no-more-pads").

@@ -230,6 +230,61 @@ TEST(RelaisSrc, RtspWithAudioGivesOnlyTheVideo) {
   EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
 }
 
+// A self-signed certificate for 127.0.0.1 (cert.pem, key.pem) in `dir`.
+void make_certificate(const TempDir& dir) {
+  std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
+  const gchar* argv[] = {"openssl",  "req",           "-x509",   "-newkey",
+                         "rsa:2048", "-nodes",        "-keyout", key.c_str(),
+                         "-out",     cert.c_str(),    "-days",   "1",
+                         "-subj",    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                         nullptr};
+  gint status = -1;
+  GError* error = nullptr;
+  ASSERT_TRUE(
+      g_spawn_sync(nullptr, const_cast<gchar**>(argv), nullptr,
+                   static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                            G_SPAWN_STDERR_TO_DEV_NULL),
+                   nullptr, nullptr, nullptr, nullptr, &status, &error))
+      << error->message;
+  ASSERT_TRUE(g_spawn_check_wait_status(status, nullptr));
+}
+
+TEST(RelaisSrc, RtspsTrustsTheGivenCertificateAuthority) {
+  TempDir dir;
+  make_certificate(dir);
+  RtspTestServer server;
+  server.set_tls(dir.file("cert.pem"), dir.file("key.pem"));
+  ASSERT_TRUE(server.start());
+  ASSERT_EQ(server.uri().rfind("rtsps://", 0), 0u);
+  PipelineRunner run("relaissrc name=src uri=" + server.uri() +
+                     " rtsp-transport=tcp tls-ca-file=" + dir.file("cert.pem") + sink_part());
+  ASSERT_TRUE(run.ok());
+  ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
+  for (int i = 0; i < 10; ++i) {
+    SamplePtr s = run.pull(5s);
+    ASSERT_NE(s, nullptr) << run.first_error_text();
+    expect_parsed_h264(s.get());
+  }
+  EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
+}
+
+TEST(RelaisSrc, RtspsRejectsAnUntrustedCertificate) {
+  TempDir dir;
+  make_certificate(dir);
+  RtspTestServer server;
+  server.set_tls(dir.file("cert.pem"), dir.file("key.pem"));
+  ASSERT_TRUE(server.start());
+  PipelineRunner run("relaissrc name=src uri=" + server.uri() +
+                     " rtsp-transport=tcp reconnect=false" + sink_part());
+  ASSERT_TRUE(run.ok());
+  run.play();
+  std::string text, source;
+  ASSERT_TRUE(run.wait_for_error(5s, &text, &source));
+  EXPECT_EQ(source, "src");
+  EXPECT_NE(text.find(server.uri()), std::string::npos) << text;
+  EXPECT_EQ(run.pull(100ms), nullptr);
+}
+
 TEST(RelaisSrc, RtspDecodeGivesRawVideo) {
   RtspTestServer server;
   ASSERT_TRUE(server.start());
@@ -387,6 +442,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"UnknownTestKey", "test://?pattern=ball&fps=30", "", "Unknown key 'fps'"},
         BadInput{"BadTestSize", "test://?width=huge", "", "width must be a whole number"},
         BadInput{"UnknownTestPattern", "test://?pattern=nosuch", "", "Unknown test:// pattern"},
+        BadInput{"MissingTlsCaFile", "rtsps://127.0.0.1:%PORT%/test",
+                 "tls-ca-file=/nonexistent/ca.pem", "Cannot use tls-ca-file"},
         BadInput{"AudioOnlyFile", "file://%DIR%/audio.mkv", "", "has no video stream"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
 

@@ -36,6 +36,31 @@ bool RtspTestServer::start(int port) {
   std::string launch =
       std::string("( ") + (with_audio_ ? std::string(kAudio) + " " : "") + kVideo + " )";
   gst_rtsp_media_factory_set_launch(factory, launch.c_str());
+  if (!cert_file_.empty()) {
+    GError* error = nullptr;
+    GTlsCertificate* cert =
+        g_tls_certificate_new_from_files(cert_file_.c_str(), key_file_.c_str(), &error);
+    if (!cert) {
+      g_printerr("cannot load %s: %s\n", cert_file_.c_str(), error->message);
+      g_error_free(error);
+      g_object_unref(factory);
+      stop();
+      return false;
+    }
+    GstRTSPAuth* auth = gst_rtsp_auth_new();
+    gst_rtsp_auth_set_tls_certificate(auth, cert);
+    g_object_unref(cert);
+    // Anyone may watch; TLS is what is being tested.
+    GstRTSPToken* token =
+        gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "anonymous", nullptr);
+    gst_rtsp_auth_set_default_token(auth, token);
+    gst_rtsp_token_unref(token);
+    gst_rtsp_media_factory_add_role(factory, "anonymous", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
+                                    G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+                                    G_TYPE_BOOLEAN, TRUE, nullptr);
+    gst_rtsp_server_set_auth(server_, auth);
+    g_object_unref(auth);
+  }
   GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
   gst_rtsp_mount_points_add_factory(mounts, "/test", factory);
   g_object_unref(mounts);

@@ -22,14 +22,23 @@ class RtspTestServer {
   bool start(int port = 0);
   // Also sends an Opus audio stream next to the video, from the next start on.
   void set_with_audio(bool with_audio) { with_audio_ = with_audio; }
+  // Serves rtsps:// with this certificate and key (PEM files), from the next start on.
+  void set_tls(const std::string& cert_file, const std::string& key_file) {
+    cert_file_ = cert_file;
+    key_file_ = key_file;
+  }
   // Drops every client and session and closes the port.
   void stop();
   int port() const { return port_; }
-  std::string uri() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/test"; }
+  std::string uri() const {
+    return (cert_file_.empty() ? "rtsp://127.0.0.1:" : "rtsps://127.0.0.1:") +
+           std::to_string(port_) + "/test";
+  }
 
  private:
   int port_ = 0;
   bool with_audio_ = false;
+  std::string cert_file_, key_file_;
   GMainContext* context_ = nullptr;
   GMainLoop* loop_ = nullptr;
   GstRTSPServer* server_ = nullptr;
