@@ -215,6 +215,28 @@ TEST(RelaisSrc, RtspRetriesWithBackoffUntilServerAppears) {
   expect_parsed_h264(s.get());
 }
 
+// Stopping while a reconnection is pending, and playing again, neither hangs
+// nor leaves the old source running.
+TEST(RelaisSrc, StopsAndRestartsWhileReconnecting) {
+  const int port = free_loopback_port();
+  PipelineRunner run("relaissrc name=src uri=rtsp://127.0.0.1:" + std::to_string(port) +
+                     "/test rtsp-transport=tcp retry-delay=20 max-retry-delay=40" + sink_part());
+  ASSERT_TRUE(run.ok());
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
+    std::this_thread::sleep_for(150ms);
+    ASSERT_EQ(gst_element_set_state(run.pipeline(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  }
+  EXPECT_GE(run.source_status("reconnecting").size(), 3u);
+  RtspTestServer server;
+  ASSERT_TRUE(server.start(port));
+  ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
+  SamplePtr s = run.pull(5s);
+  ASSERT_NE(s, nullptr) << run.first_error_text();
+  expect_parsed_h264(s.get());
+  EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
+}
+
 TEST(RelaisSrc, RtspWithAudioGivesOnlyTheVideo) {
   RtspTestServer server;
   server.set_with_audio(true);
