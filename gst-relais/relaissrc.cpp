@@ -5,7 +5,8 @@
  * always `src` pad.
  *
  * - `rtsp://` and `rtsps://` (user:password@ in the URI is used for
- *   authentication): rtspsrc, with `latency` and `rtsp-transport`.
+ *   authentication): rtspsrc, with `latency` and `rtsp-transport`;
+ *   `tls-ca-file` trusts a camera's self-signed certificate.
  * - `file:///path` and `http(s)://...`: any container GStreamer can demux.
  * - `v4l2:///dev/videoN`: a camera.
  * - `test://?pattern=ball&width=1280&height=720&framerate=30/1`: a live test
