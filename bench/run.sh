@@ -20,6 +20,7 @@ BUILD=$(cd "$1" && pwd)
 benches=(
   "$BUILD/bench/relais-store-bench"
   "$BUILD/bench/watermark-bench"
+  "$BUILD/bench/relais-bench-rtsp-ingest"
 )
 
 export GST_PLUGIN_PATH="$BUILD/gst-relais${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"

@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
+GST_ELEMENT_REGISTER_DECLARE(relaissrc);
 GST_ELEMENT_REGISTER_DECLARE(relaisstoresink);
 GST_ELEMENT_REGISTER_DECLARE(relaisstoresrc);
 GST_ELEMENT_REGISTER_DECLARE(relaiswatermark);

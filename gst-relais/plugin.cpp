@@ -7,6 +7,7 @@
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
+  ok |= GST_ELEMENT_REGISTER(relaissrc, plugin);
   ok |= GST_ELEMENT_REGISTER(relaisstoresink, plugin);
   ok |= GST_ELEMENT_REGISTER(relaisstoresrc, plugin);
   ok |= GST_ELEMENT_REGISTER(relaiswatermark, plugin);
