@@ -77,6 +77,19 @@ TEST(StorePipelines, BadSettingsAreClearErrorsOnTheBus) {
   }
 }
 
+TEST(StorePipelines, WriterAndReaderOfOneStreamShareAPipeline) {
+  // The sink must not wait for preroll, or the reader branch never gets a frame.
+  ElementRef p = launch(
+      "videotestsrc is-live=true num-buffers=30 ! video/x-raw,width=64,height=48 ! "
+      "relaisstoresink stream=shared relaisstoresrc stream=shared num-buffers=10 ! fakesink");
+  gst_element_set_state(p.get(), GST_STATE_PLAYING);
+  MessagePtr msg =
+      wait_message(p.get(), static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+  ASSERT_TRUE(msg) << "no EOS: the branches wait for each other";
+  EXPECT_EQ(GST_MESSAGE_TYPE(msg.get()), GST_MESSAGE_EOS);
+}
+
 TEST(StorePipelines, AStreamWithUnparsableCapsIsAClearError) {
   relais::test::RedisServer redis;
   std::string error;
