@@ -1,0 +1,108 @@
+// Uploads one object from a byte stream without blocking the caller on the
+// network: write() cuts the stream into parts and hands them to a worker
+// thread through a bounded queue (it blocks only while the queue is full);
+// finish() sends the tail and waits until the object is complete.
+//
+// Small objects (less than one part) go up in a single PutObject; larger ones
+// as a multipart upload. The object is complete and byte-identical, or it
+// does not exist: a failed or cancelled multipart upload is aborted.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "s3_client.h"
+
+namespace relais::s3 {
+
+struct UploadConfig {
+  ClientConfig client;
+  std::string bucket;
+  std::string key;
+  std::string content_type;
+  gsize part_size = 5 * 1024 * 1024;
+  gsize queue_depth = 2;  // full parts waiting for the worker
+};
+
+struct UploadStats {
+  guint64 bytes_received = 0;  // by write()
+  guint64 bytes_uploaded = 0;  // acknowledged by the server
+  guint parts_uploaded = 0;
+  guint retries = 0;
+};
+
+class UploadWorker {
+ public:
+  enum class Result { kOk, kFailed, kInterrupted };
+  struct Callbacks {
+    // Worker thread, once, on the failure that ends the upload (not on cancel).
+    std::function<void(const S3Error&)> on_error;
+    // Worker thread, before each retry.
+    std::function<void(const S3Error&, guint attempt, guint delay_ms)> on_retry;
+    // Worker thread, when an abort after a failure or cancel did not succeed.
+    std::function<void(const std::string& upload_id, const S3Error&)> on_abort_failed;
+  };
+
+  // Starts the worker thread; fails (with `error` set) when the client
+  // configuration is unusable.
+  static std::unique_ptr<UploadWorker> start(const UploadConfig& config, Callbacks callbacks,
+                                             std::string* error);
+  // Cancels whatever is in flight, aborts an unfinished multipart upload and
+  // joins the thread.
+  ~UploadWorker();
+
+  // Streaming side (one thread).
+  Result write(const guint8* data, gsize size);
+  Result finish();
+  // Any thread: make a blocked write()/finish() return kInterrupted (flush,
+  // state change); clear_interrupt() lets them block again.
+  void interrupt();
+  void clear_interrupt();
+
+  bool failed() const;
+  UploadStats stats() const;
+  const UploadConfig& config() const { return config_; }
+
+ private:
+  struct Job {
+    Bytes data;
+    bool last = false;
+  };
+  UploadWorker(const UploadConfig& config, Callbacks callbacks);
+  void run(std::unique_ptr<S3Client> client);
+  bool process(S3Client* client, Job& job);
+  void fail(const S3Error& error);
+  Result enqueue(Job job);
+  void take_accumulator(Bytes* out);
+
+  const UploadConfig config_;
+  const Callbacks callbacks_;
+
+  // Streaming side only.
+  GByteArray* accumulator_ = nullptr;
+  bool finish_sent_ = false;
+
+  // Worker thread only.
+  std::string upload_id_;
+  std::vector<CompletedPart> parts_;
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::condition_variable cond_;
+  std::deque<Job> queue_;
+  bool busy_ = false;      // the worker holds a job
+  bool stopping_ = false;  // destructor: cancel and leave
+  bool interrupted_ = false;
+  bool failed_ = false;
+  bool completed_ = false;
+  UploadStats stats_;
+  S3Client* client_ = nullptr;  // for cancel(); owned by the worker thread
+  std::thread thread_;
+};
+
+}  // namespace relais::s3
