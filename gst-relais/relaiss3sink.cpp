@@ -406,8 +406,9 @@ static std::shared_ptr<UploadWorker> ensure_worker(RelaisS3Sink* self) {
   return w;
 }
 
-static gboolean relais_s3_sink_start(GstBaseSink* sink) {
-  auto* self = RELAIS_S3_SINK(sink);
+// READY -> PAUSED: settings are copied and checked; each PAUSED period writes
+// one object.
+static gboolean prepare_object(RelaisS3Sink* self) {
   Private* priv = self->priv;
   Settings settings;
   {
@@ -435,8 +436,9 @@ static gboolean relais_s3_sink_start(GstBaseSink* sink) {
   return TRUE;
 }
 
-static gboolean relais_s3_sink_stop(GstBaseSink* sink) {
-  auto* self = RELAIS_S3_SINK(sink);
+// PAUSED -> READY, streaming stopped: a completed object stays, anything else
+// is cancelled and its multipart upload aborted.
+static void finish_object(RelaisS3Sink* self) {
   Private* priv = self->priv;
   std::shared_ptr<UploadWorker> w;
   {
@@ -459,7 +461,19 @@ static gboolean relais_s3_sink_stop(GstBaseSink* sink) {
   }
   relais::ObjectLock lock(self);
   priv->started = false;
-  return TRUE;
+}
+
+static GstStateChangeReturn relais_s3_sink_change_state(GstElement* element,
+                                                        GstStateChange transition) {
+  auto* self = RELAIS_S3_SINK(element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !prepare_object(self))
+    return GST_STATE_CHANGE_FAILURE;
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS(relais_s3_sink_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY ||
+      (transition == GST_STATE_CHANGE_READY_TO_PAUSED && ret == GST_STATE_CHANGE_FAILURE))
+    finish_object(self);
+  return ret;
 }
 
 static gboolean relais_s3_sink_unlock(GstBaseSink* sink) {
@@ -620,8 +634,7 @@ static void relais_s3_sink_class_init(RelaisS3SinkClass* klass) {
       "Uploads the stream as one object to S3 or an S3-compatible service (multipart, SigV4)",
       "Relais authors");
 
-  basesink_class->start = relais_s3_sink_start;
-  basesink_class->stop = relais_s3_sink_stop;
+  element_class->change_state = relais_s3_sink_change_state;
   basesink_class->unlock = relais_s3_sink_unlock;
   basesink_class->unlock_stop = relais_s3_sink_unlock_stop;
   basesink_class->set_caps = relais_s3_sink_set_caps;

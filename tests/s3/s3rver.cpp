@@ -42,6 +42,9 @@ HttpResult http_get(const std::string& url) {
   GBytes* body = soup_session_send_and_read(session, msg, nullptr, &err);
   if (body) {
     out.status = soup_message_get_status(msg);
+    const char* ct =
+        soup_message_headers_get_one(soup_message_get_response_headers(msg), "Content-Type");
+    out.content_type = ct ? ct : "";
     gsize size = 0;
     const char* data = static_cast<const char*>(g_bytes_get_data(body, &size));
     out.body.assign(data ? data : "", size);

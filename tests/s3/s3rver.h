@@ -33,6 +33,7 @@ class S3rver {
 struct HttpResult {
   unsigned status = 0;  // 0: no answer
   std::string body;
+  std::string content_type;
 };
 
 // Plain (unsigned) HTTP GET, as curl would do it; s3rver serves it.
