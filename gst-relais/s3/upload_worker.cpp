@@ -63,10 +63,15 @@ UploadStats UploadWorker::stats() const {
   return stats_;
 }
 
-void UploadWorker::take_accumulator(Bytes* out) {
-  gsize reserve = config_.part_size;
-  *out = Bytes::adopt(g_byte_array_free_to_bytes(accumulator_));
-  accumulator_ = g_byte_array_sized_new(static_cast<guint>(reserve));
+void UploadWorker::take_part(Bytes* out) {
+  const gsize part = config_.part_size;
+  if (accumulator_->len <= part) {
+    *out = Bytes::adopt(g_byte_array_free_to_bytes(accumulator_));
+    accumulator_ = g_byte_array_sized_new(static_cast<guint>(part));
+    return;
+  }
+  *out = Bytes::copy_of(accumulator_->data, part);
+  g_byte_array_remove_range(accumulator_, 0, static_cast<guint>(part));
 }
 
 UploadWorker::Result UploadWorker::enqueue(Job job) {
@@ -81,51 +86,46 @@ UploadWorker::Result UploadWorker::enqueue(Job job) {
   return Result::kOk;
 }
 
+UploadWorker::Result UploadWorker::send_full_parts() {
+  while (accumulator_->len >= config_.part_size) {
+    {
+      // Wait for room first, so an interrupted wait leaves the bytes in place.
+      std::unique_lock lock(mutex_);
+      cond_.wait(lock, [&] {
+        return failed_ || interrupted_ || stopping_ || queue_.size() < config_.queue_depth;
+      });
+      if (failed_ || stopping_) return Result::kFailed;
+      if (interrupted_) return Result::kInterrupted;
+    }
+    Bytes part;
+    take_part(&part);
+    // Only this thread adds jobs, so the room found above is still there.
+    Result r = enqueue(Job{part, false});
+    if (r != Result::kOk) return r;
+  }
+  return Result::kOk;
+}
+
 UploadWorker::Result UploadWorker::write(const guint8* data, gsize size) {
   if (finish_sent_ || failed()) return Result::kFailed;
   {
     std::lock_guard lock(mutex_);
     stats_.bytes_received += size;
   }
-  while (size > 0) {
-    // A full part waits here when an earlier enqueue was interrupted.
-    if (accumulator_->len >= config_.part_size) {
-      Bytes part;
-      take_accumulator(&part);
-      Result r = enqueue(Job{part, false});
-      if (r != Result::kOk) {
-        // Put the part back so nothing is lost if streaming resumes.
-        g_byte_array_append(accumulator_, part.data(), static_cast<guint>(part.size()));
-        return r;
-      }
-    }
-    gsize room = config_.part_size - accumulator_->len;
-    gsize n = std::min(room, size);
-    g_byte_array_append(accumulator_, data, static_cast<guint>(n));
-    data += n;
-    size -= n;
-  }
-  // Hand over a part as soon as it is full, so the network starts early.
-  if (accumulator_->len >= config_.part_size) {
-    Bytes part;
-    take_accumulator(&part);
-    Result r = enqueue(Job{part, false});
-    if (r != Result::kOk) {
-      // Keep the part; it goes out with the next write() or finish().
-      g_byte_array_append(accumulator_, part.data(), static_cast<guint>(part.size()));
-      if (r == Result::kFailed) return r;
-    }
-  }
-  return Result::kOk;
+  // Every byte is kept, even when the wait for room below is interrupted.
+  g_byte_array_append(accumulator_, data, static_cast<guint>(size));
+  return send_full_parts();
 }
 
 UploadWorker::Result UploadWorker::finish() {
   if (!finish_sent_) {
+    Result r = send_full_parts();
+    if (r != Result::kOk) return r;
     Bytes tail;
-    take_accumulator(&tail);
-    Result r = enqueue(Job{tail, true});
+    take_part(&tail);
+    r = enqueue(Job{tail, true});
     if (r != Result::kOk) {
-      g_byte_array_append(accumulator_, tail.data(), static_cast<guint>(tail.size()));
+      g_byte_array_prepend(accumulator_, tail.data(), static_cast<guint>(tail.size()));
       return r;
     }
     finish_sent_ = true;

@@ -57,8 +57,12 @@ class UploadWorker {
   // joins the thread.
   ~UploadWorker();
 
-  // Streaming side (one thread).
+  // Streaming side (one thread). write() keeps every byte it is given, even
+  // when it returns kInterrupted (the full parts go out on a later call).
   Result write(const guint8* data, gsize size);
+  // Sends the tail and waits until the object is complete (kOk), the upload
+  // failed (kFailed, on_error was called) or interrupt() (kInterrupted; call
+  // finish() again to keep waiting).
   Result finish();
   // Any thread: make a blocked write()/finish() return kInterrupted (flush,
   // state change); clear_interrupt() lets them block again.
@@ -79,7 +83,9 @@ class UploadWorker {
   bool process(S3Client* client, Job& job);
   void fail(const S3Error& error);
   Result enqueue(Job job);
-  void take_accumulator(Bytes* out);
+  Result send_full_parts();
+  // Moves the first part_size bytes (or all, when fewer) out of the accumulator.
+  void take_part(Bytes* out);
 
   const UploadConfig config_;
   const Callbacks callbacks_;
