@@ -53,10 +53,11 @@ bool wait_port(int port) {
 }
 
 // Seconds for relaiss3sink to upload `file` (PLAYING to EOS), or < 0.
-double run_relais(const std::string& file, const std::string& endpoint, const std::string& key) {
-  std::string desc = "filesrc location=" + file +
-                     " blocksize=1048576 ! relaiss3sink uri=s3://bench/" + key +
-                     " endpoint-uri=" + endpoint + " access-key=S3RVER secret-access-key=S3RVER";
+double run_relais(const std::string& file, const std::string& endpoint, const std::string& key,
+                  const std::string& extra) {
+  std::string desc =
+      "filesrc location=" + file + " blocksize=1048576 ! relaiss3sink uri=s3://bench/" + key +
+      " endpoint-uri=" + endpoint + " access-key=S3RVER secret-access-key=S3RVER " + extra;
   GError* err = nullptr;
   GstElement* p = gst_parse_launch(desc.c_str(), &err);
   if (!p) {
@@ -195,21 +196,31 @@ int main(int argc, char** argv) {
   } else {
     std::string endpoint = "http://127.0.0.1:" + port_s;
     const double mb = size_mib * 1024.0 * 1024.0 / 1e6;
-    std::vector<double> relais, curl;
+    // Default part size (multipart, 5 MiB parts) and, to show what the
+    // multipart protocol costs on this server, one part as large as the file
+    // (a single PUT, like curl -T).
+    std::string single = "part-size=" + std::to_string(std::max<gint64>(
+                                            5 * 1024 * 1024, gint64(size_mib) * 1024 * 1024));
+    std::vector<double> relais, relais_put, curl;
     bool ok = true;
+    gint64 want = static_cast<gint64>(size_mib) * 1024 * 1024;
     for (int i = 0; i < runs && ok; ++i) {
       std::string k = "run" + std::to_string(i);
-      double r = run_relais(file, endpoint, k + "-relais.bin");
+      double r = run_relais(file, endpoint, k + "-relais.bin", "");
       double c = run_curl(file, endpoint, k + "-curl.bin");
-      gint64 want = static_cast<gint64>(size_mib) * 1024 * 1024;
-      ok = r > 0 && c > 0 && object_size(endpoint, k + "-relais.bin") == want &&
-           object_size(endpoint, k + "-curl.bin") == want;
+      double p = run_relais(file, endpoint, k + "-relais-put.bin", single);
+      ok = r > 0 && c > 0 && p > 0 && object_size(endpoint, k + "-relais.bin") == want &&
+           object_size(endpoint, k + "-curl.bin") == want &&
+           object_size(endpoint, k + "-relais-put.bin") == want;
       relais.push_back(mb / r);
       curl.push_back(mb / c);
+      relais_put.push_back(mb / p);
     }
     if (ok) {
       printf("BENCH s3_upload_%dMiB MB_per_s %.1f curl_T %.1f 1\n", size_mib, median(relais),
              median(curl));
+      printf("BENCH s3_upload_%dMiB_single_put MB_per_s %.1f curl_T %.1f 1\n", size_mib,
+             median(relais_put), median(curl));
       rc = 0;
     } else {
       fprintf(stderr, "bench: an upload failed or the object has the wrong size\n");

@@ -4,8 +4,8 @@
  * Uploads the byte stream it receives as one S3 object, to AWS or any
  * S3-compatible service (path-style or virtual-hosted). Objects smaller than
  * `part-size` go up in one PUT; larger ones as a multipart upload whose parts
- * are sent from a worker thread, so the streaming thread only waits when
- * the bounded queue of parts is full. Requests are signed with AWS Signature
+ * are sent four at a time from worker threads, so the streaming thread only
+ * waits when the bounded queue of parts is full. Requests are signed with AWS Signature
  * Version 4 (payload hash included). 5xx answers, timeouts and broken
  * connections are retried with exponential back-off; 4xx answers fail at once.
  * EOS completes the object before the element posts EOS; an upload that fails
@@ -602,8 +602,8 @@ static void relais_s3_sink_class_init(RelaisS3SinkClass* klass) {
       gobject_class, PROP_PART_SIZE,
       g_param_spec_uint64("part-size", "Part size",
                           "Bytes per multipart-upload part (S3 needs at least 5 MiB). Objects "
-                          "smaller than one part are sent in a single PUT. Up to 4 parts are in "
-                          "memory at once (one filling, two queued, one in flight)",
+                          "smaller than one part are sent in a single PUT. Four parts go up at "
+                          "once; up to 7 are in memory (4 in flight, 2 queued, 1 filling)",
                           kMinPartSize, kMaxPartSize, DEFAULT_PART_SIZE, rw));
   g_object_class_install_property(
       gobject_class, PROP_RETRY_ATTEMPTS,

@@ -1,5 +1,7 @@
 #include "upload_worker.h"
 
+#include <algorithm>
+
 namespace relais::s3 {
 
 namespace {
@@ -21,11 +23,9 @@ std::unique_ptr<UploadWorker> UploadWorker::start(const UploadConfig& config, Ca
   if (!S3Client::create(config.client, error)) return nullptr;
   std::unique_ptr<UploadWorker> w(new UploadWorker(config, std::move(callbacks)));
   w->accumulator_ = g_byte_array_sized_new(static_cast<guint>(config.part_size));
-  UploadWorker* self = w.get();
-  w->thread_ = std::thread([self] {
-    std::string err;
-    self->run(S3Client::create(self->config_.client, &err));
-  });
+  guint threads = std::max(1u, config.threads);
+  w->running_ = threads;
+  for (guint i = 0; i < threads; ++i) w->threads_.emplace_back([self = w.get()] { self->run(); });
   return w;
 }
 
@@ -33,10 +33,10 @@ UploadWorker::~UploadWorker() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    if (client_) client_->cancel();
+    for (S3Client* c : clients_) c->cancel();
   }
   cond_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (auto& t : threads_) t.join();
   if (accumulator_) g_byte_array_unref(accumulator_);
 }
 
@@ -100,7 +100,7 @@ UploadWorker::Result UploadWorker::send_full_parts() {
     Bytes part;
     take_part(&part);
     // Only this thread adds jobs, so the room found above is still there.
-    Result r = enqueue(Job{part, false});
+    Result r = enqueue(Job{part, ++next_number_, false});
     if (r != Result::kOk) return r;
   }
   return Result::kOk;
@@ -123,11 +123,14 @@ UploadWorker::Result UploadWorker::finish() {
     if (r != Result::kOk) return r;
     Bytes tail;
     take_part(&tail);
-    r = enqueue(Job{tail, true});
+    // An empty tail adds no part, unless it is the whole (empty) object.
+    int number = tail.size() > 0 || next_number_ == 0 ? next_number_ + 1 : 0;
+    r = enqueue(Job{tail, number, true});
     if (r != Result::kOk) {
       g_byte_array_prepend(accumulator_, tail.data(), static_cast<guint>(tail.size()));
       return r;
     }
+    if (number) next_number_ = number;
     finish_sent_ = true;
   }
   std::unique_lock lock(mutex_);
@@ -138,17 +141,51 @@ UploadWorker::Result UploadWorker::finish() {
 }
 
 void UploadWorker::fail(const S3Error& error) {
+  {
+    std::lock_guard lock(mutex_);
+    if (failed_ || stopping_ || reporting_) return;  // the first failure is the one reported
+    reporting_ = true;
+  }
   if (callbacks_.on_error) callbacks_.on_error(error);
   std::lock_guard lock(mutex_);
   failed_ = true;
   queue_.clear();
+  for (S3Client* c : clients_) c->cancel();  // other parts in flight stop now
   cond_.notify_all();
 }
 
-bool UploadWorker::process(S3Client* client, Job& job) {
+bool UploadWorker::ensure_upload_id(S3Client* client, std::string* upload_id) {
+  {
+    std::unique_lock lock(mutex_);
+    cond_.wait(lock, [&] { return !creating_ || failed_ || stopping_; });
+    if (failed_ || stopping_) return false;
+    if (!upload_id_.empty()) {
+      *upload_id = upload_id_;
+      return true;
+    }
+    creating_ = true;
+  }
   S3Error error;
-  const bool single_put = upload_id_.empty() && job.last;
-  if (single_put) {
+  std::string id;
+  bool ok = client->create_multipart_upload(config_.bucket, config_.key, config_.content_type, &id,
+                                            &error);
+  // On failure, fail() marks the upload failed before creating_ is cleared,
+  // so no other thread starts a second multipart upload.
+  if (!ok && error.kind != ErrorKind::kCancelled) fail(error);
+  {
+    std::lock_guard lock(mutex_);
+    creating_ = false;
+    if (ok) upload_id_ = id;
+    cond_.notify_all();
+  }
+  if (!ok) return false;
+  *upload_id = id;
+  return true;
+}
+
+bool UploadWorker::process(S3Client* client, const Job& job) {
+  S3Error error;
+  if (job.last && job.number == 1) {  // the whole object is one part: one PUT
     if (!client->put_object(config_.bucket, config_.key, job.data, config_.content_type, &error)) {
       if (error.kind != ErrorKind::kCancelled) fail(error);
       return false;
@@ -157,16 +194,10 @@ bool UploadWorker::process(S3Client* client, Job& job) {
     stats_.bytes_uploaded += job.data.size();
     return true;
   }
-  if (upload_id_.empty() &&
-      !client->create_multipart_upload(config_.bucket, config_.key, config_.content_type,
-                                       &upload_id_, &error)) {
-    if (error.kind != ErrorKind::kCancelled) fail(error);
-    return false;
-  }
-  // An empty tail adds no part (S3 rejects an empty part after others).
-  if (job.data.size() > 0 || parts_.empty()) {
-    int number = static_cast<int>(parts_.size()) + 1;
-    if (number > kMaxParts) {
+  std::string upload_id;
+  if (!ensure_upload_id(client, &upload_id)) return false;
+  if (job.number > 0) {
+    if (job.number > kMaxParts) {
       error.kind = ErrorKind::kRejected;
       error.operation = "UploadPart";
       error.message = "the object needs more than 10000 parts; raise part-size";
@@ -174,29 +205,39 @@ bool UploadWorker::process(S3Client* client, Job& job) {
       return false;
     }
     std::string etag;
-    if (!client->upload_part(config_.bucket, config_.key, upload_id_, number, job.data, &etag,
+    if (!client->upload_part(config_.bucket, config_.key, upload_id, job.number, job.data, &etag,
                              &error)) {
       if (error.kind != ErrorKind::kCancelled) fail(error);
       return false;
     }
-    parts_.push_back({number, etag});
     std::lock_guard lock(mutex_);
+    parts_.push_back({job.number, etag});
     stats_.bytes_uploaded += job.data.size();
     stats_.parts_uploaded++;
   }
-  if (job.last) {
-    if (!client->complete_multipart_upload(config_.bucket, config_.key, upload_id_, parts_,
-                                           &error)) {
-      if (error.kind != ErrorKind::kCancelled) fail(error);
-      return false;
-    }
-    upload_id_.clear();
+  if (!job.last) return true;
+  // Every earlier part was taken from the queue before this job: wait for
+  // those still in flight, then assemble.
+  std::vector<CompletedPart> parts;
+  {
+    std::unique_lock lock(mutex_);
+    cond_.wait(lock, [&] { return in_flight_ == 1 || failed_ || stopping_; });
+    if (failed_ || stopping_) return false;
+    parts = parts_;
+  }
+  std::sort(parts.begin(), parts.end(),
+            [](const CompletedPart& a, const CompletedPart& b) { return a.number < b.number; });
+  if (!client->complete_multipart_upload(config_.bucket, config_.key, upload_id, parts, &error)) {
+    if (error.kind != ErrorKind::kCancelled) fail(error);
+    return false;
   }
   return true;
 }
 
-void UploadWorker::run(std::unique_ptr<S3Client> client) {
-  if (!client) return;  // start() checked the same configuration
+void UploadWorker::run() {
+  std::string err;
+  // start() checked the same configuration, so this only fails on memory.
+  std::unique_ptr<S3Client> client = S3Client::create(config_.client, &err);
   client->on_retry = [this](const S3Error& e, guint attempt, guint delay) {
     {
       std::lock_guard lock(mutex_);
@@ -206,48 +247,46 @@ void UploadWorker::run(std::unique_ptr<S3Client> client) {
   };
   {
     std::lock_guard lock(mutex_);
-    client_ = client.get();
-    if (stopping_) client->cancel();
+    clients_.push_back(client.get());
+    if (stopping_ || failed_) client->cancel();
   }
   while (true) {
     Job job;
     {
       std::unique_lock lock(mutex_);
-      cond_.wait(lock, [&] { return stopping_ || failed_ || !queue_.empty(); });
-      if (stopping_ || failed_) break;
+      cond_.wait(lock, [&] { return stopping_ || failed_ || completed_ || !queue_.empty(); });
+      if (stopping_ || failed_ || completed_) break;
       job = std::move(queue_.front());
       queue_.pop_front();
-      busy_ = true;
+      in_flight_++;
       cond_.notify_all();  // room in the queue
     }
     bool ok = process(client.get(), job);
     std::lock_guard lock(mutex_);
-    busy_ = false;
-    if (ok && job.last) {
-      completed_ = true;
-      cond_.notify_all();
-      break;
-    }
+    in_flight_--;
+    if (ok && job.last) completed_ = true;
+    cond_.notify_all();
     if (!ok) break;
   }
-  // Leave nothing behind: an unfinished multipart upload is aborted.
-  if (!upload_id_.empty()) {
-    {
-      std::lock_guard lock(mutex_);
-      client_ = nullptr;
-    }
+  // The last thread out leaves nothing behind: an unfinished multipart upload
+  // is aborted.
+  std::string abort_id;
+  {
+    std::lock_guard lock(mutex_);
+    clients_.erase(std::find(clients_.begin(), clients_.end(), client.get()));
+    if (--running_ == 0 && !completed_) abort_id = upload_id_;
+  }
+  if (!abort_id.empty()) {
     client->reset_cancel();
     client->on_retry = nullptr;
     // Stopping must not wait out a full retry schedule on a dead server.
     client->limit_attempts(std::min(config_.client.retry_attempts, 2u));
     S3Error error;
-    if (!client->abort_multipart_upload(config_.bucket, config_.key, upload_id_, &error) &&
+    if (!client->abort_multipart_upload(config_.bucket, config_.key, abort_id, &error) &&
         callbacks_.on_abort_failed)
-      callbacks_.on_abort_failed(upload_id_, error);
-    upload_id_.clear();
+      callbacks_.on_abort_failed(abort_id, error);
   }
   std::lock_guard lock(mutex_);
-  client_ = nullptr;
   cond_.notify_all();
 }
 

@@ -1,11 +1,12 @@
 // Uploads one object from a byte stream without blocking the caller on the
-// network: write() cuts the stream into parts and hands them to a worker
-// thread through a bounded queue (it blocks only while the queue is full);
+// network: write() cuts the stream into parts and hands them to worker
+// threads through a bounded queue (it blocks only while the queue is full);
 // finish() sends the tail and waits until the object is complete.
 //
 // Small objects (less than one part) go up in a single PutObject; larger ones
-// as a multipart upload. The object is complete and byte-identical, or it
-// does not exist: a failed or cancelled multipart upload is aborted.
+// as a multipart upload, several parts at a time. The object is complete and
+// byte-identical, or it does not exist: a failed or cancelled multipart upload
+// is aborted.
 #pragma once
 
 #include <condition_variable>
@@ -27,7 +28,8 @@ struct UploadConfig {
   std::string key;
   std::string content_type;
   gsize part_size = 5 * 1024 * 1024;
-  gsize queue_depth = 2;  // full parts waiting for the worker
+  gsize queue_depth = 2;  // full parts waiting for a worker thread
+  guint threads = 4;      // parts uploaded at once, each thread with its own session
 };
 
 struct UploadStats {
@@ -76,11 +78,13 @@ class UploadWorker {
  private:
   struct Job {
     Bytes data;
+    int number = 0;  // part number; 0: the last job adds no part
     bool last = false;
   };
   UploadWorker(const UploadConfig& config, Callbacks callbacks);
-  void run(std::unique_ptr<S3Client> client);
-  bool process(S3Client* client, Job& job);
+  void run();
+  bool process(S3Client* client, const Job& job);
+  bool ensure_upload_id(S3Client* client, std::string* upload_id);
   void fail(const S3Error& error);
   Result enqueue(Job job);
   Result send_full_parts();
@@ -92,23 +96,25 @@ class UploadWorker {
 
   // Streaming side only.
   GByteArray* accumulator_ = nullptr;
+  int next_number_ = 0;
   bool finish_sent_ = false;
-
-  // Worker thread only.
-  std::string upload_id_;
-  std::vector<CompletedPart> parts_;
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable cond_;
   std::deque<Job> queue_;
-  bool busy_ = false;      // the worker holds a job
-  bool stopping_ = false;  // destructor: cancel and leave
+  std::string upload_id_;  // of the multipart upload, once created
+  bool creating_ = false;  // a thread is creating the multipart upload
+  std::vector<CompletedPart> parts_;
+  int in_flight_ = 0;               // jobs being processed
+  std::vector<S3Client*> clients_;  // for cancelling; each owned by its thread
+  guint running_ = 0;               // worker threads not yet finished
+  bool stopping_ = false;           // destructor: cancel and leave
   bool interrupted_ = false;
   bool failed_ = false;
+  bool reporting_ = false;  // a thread is reporting the failure
   bool completed_ = false;
   UploadStats stats_;
-  S3Client* client_ = nullptr;  // for cancel(); owned by the worker thread
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace relais::s3

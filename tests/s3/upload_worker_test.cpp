@@ -61,12 +61,12 @@ class UploadWorkerTest : public ::testing::Test {
 };
 
 TEST_F(UploadWorkerTest, WriterIsHeldBackOnlyWhenThePartQueueIsFull) {
-  // The first part hangs for a while (then fails and is retried).
-  proxy_->add_rule(FaultProxy::Rule::stall("UploadPart", 1, 4000));
+  // The first part of each thread hangs for a while (then fails and is retried).
+  proxy_->add_rule(FaultProxy::Rule::stall("UploadPart", 4, 4000));
   std::string error;
   auto w = UploadWorker::start(config("bp/obj.bin"), {}, &error);
   ASSERT_TRUE(w) << error;
-  const std::string data = relais::test::test_bytes(32 * kMiB, 31);
+  const std::string data = relais::test::test_bytes(48 * kMiB, 31);
   std::atomic<bool> written{false};
   std::thread writer([&] {
     for (gsize off = 0; off < data.size(); off += kChunk)
@@ -74,26 +74,27 @@ TEST_F(UploadWorkerTest, WriterIsHeldBackOnlyWhenThePartQueueIsFull) {
                 UploadWorker::Result::kOk);
     written = true;
   });
-  // One part in flight (stalled), two queued, one filling: then the writer waits.
-  const guint64 held = 4 * 5 * kMiB;
+  // Four parts in flight (stalled), two queued, one filling: then the writer waits.
+  const guint64 held = (4 + 2 + 1) * 5 * kMiB;
   EXPECT_TRUE(eventually([&] { return w->stats().bytes_received >= held; }));
   g_usleep(300 * 1000);
   EXPECT_FALSE(written.load());
   EXPECT_LE(w->stats().bytes_received, held + kChunk);
-  EXPECT_EQ(proxy_->count("UploadPart"), 1);
-  writer.join();  // released once the stalled part is retried
+  EXPECT_TRUE(eventually([&] { return proxy_->count("UploadPart") == 4; }));
+  EXPECT_FALSE(written.load());
+  writer.join();  // released once the stalled parts are retried
   ASSERT_EQ(w->finish(), UploadWorker::Result::kOk);
   EXPECT_TRUE(read_back("bp/obj.bin") == data);
-  EXPECT_EQ(w->stats().parts_uploaded, 7u);
-  EXPECT_EQ(w->stats().retries, 1u);
+  EXPECT_EQ(w->stats().parts_uploaded, 10u);
+  EXPECT_EQ(w->stats().retries, 4u);
 }
 
 TEST_F(UploadWorkerTest, InterruptedWriterLosesNothing) {
-  proxy_->add_rule(FaultProxy::Rule::stall("UploadPart", 1, 2000));
+  proxy_->add_rule(FaultProxy::Rule::stall("UploadPart", 4, 2000));
   std::string error;
   auto w = UploadWorker::start(config("int/obj.bin"), {}, &error);
   ASSERT_TRUE(w) << error;
-  const std::string data = relais::test::test_bytes(26 * kMiB + 100, 32);
+  const std::string data = relais::test::test_bytes(41 * kMiB + 100, 32);
   int interrupted = 0;
   std::thread writer([&] {
     for (gsize off = 0; off < data.size(); off += kChunk) {
@@ -107,7 +108,7 @@ TEST_F(UploadWorkerTest, InterruptedWriterLosesNothing) {
       }
     }
   });
-  EXPECT_TRUE(eventually([&] { return w->stats().bytes_received >= 4 * 5 * kMiB; }));
+  EXPECT_TRUE(eventually([&] { return w->stats().bytes_received >= 7 * 5 * kMiB; }));
   g_usleep(100 * 1000);
   w->interrupt();
   writer.join();
@@ -128,17 +129,20 @@ TEST_F(UploadWorkerTest, FailureIsReportedOnceAndUnblocksTheWriter) {
   };
   auto w = UploadWorker::start(config("deny/obj.bin"), cb, &error);
   ASSERT_TRUE(w) << error;
-  const std::string data = relais::test::test_bytes(30 * kMiB, 33);
+  const std::string data = relais::test::test_bytes(60 * kMiB, 33);
   UploadWorker::Result r = UploadWorker::Result::kOk;
   for (gsize off = 0; off < data.size() && r == UploadWorker::Result::kOk; off += kChunk)
     r = w->write(reinterpret_cast<const guint8*>(data.data()) + off, kChunk);
+  // More than the queue holds: the writer learns of the failure.
   EXPECT_EQ(r, UploadWorker::Result::kFailed);
   EXPECT_EQ(w->finish(), UploadWorker::Result::kFailed);
   EXPECT_EQ(errors.load(), 1);
   EXPECT_EQ(last.code, "AccessDenied");
   EXPECT_EQ(last.operation, "UploadPart");
   EXPECT_TRUE(eventually([&] { return proxy_->count("AbortMultipartUpload") == 1; }));
-  EXPECT_EQ(proxy_->count("UploadPart"), 1);
+  // At most one part per thread was tried: a 4xx is not retried.
+  EXPECT_GE(proxy_->count("UploadPart"), 1);
+  EXPECT_LE(proxy_->count("UploadPart"), 4);
 }
 
 TEST(UploadWorkerConfig, NeedsAnObject) {
