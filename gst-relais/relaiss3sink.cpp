@@ -448,9 +448,10 @@ static void finish_object(RelaisS3Sink* self) {
   }
   if (w) {
     relais::s3::UploadStats st = w->stats();
+    bool written = w->completed();
     bool failed = w->failed();
     w.reset();  // cancels, aborts an unfinished multipart upload, joins
-    if (!priv->completed && !failed)
+    if (!written && !failed)
       GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
                           ("Stopped before EOS: %s was not written (%" G_GUINT64_FORMAT
                            " bytes dropped). Send EOS before stopping to keep the object.",

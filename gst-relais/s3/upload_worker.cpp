@@ -58,6 +58,11 @@ bool UploadWorker::failed() const {
   return failed_;
 }
 
+bool UploadWorker::completed() const {
+  std::lock_guard lock(mutex_);
+  return completed_;
+}
+
 UploadStats UploadWorker::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;

@@ -72,6 +72,7 @@ class UploadWorker {
   void clear_interrupt();
 
   bool failed() const;
+  bool completed() const;  // the object exists, whole
   UploadStats stats() const;
   const UploadConfig& config() const { return config_; }
 
