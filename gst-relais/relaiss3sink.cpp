@@ -13,16 +13,21 @@
  * absent.
  *
  * `location` takes the same s3://bucket/key form as `uri`, so the element
- * records segments as consecutive objects under splitmuxsink.
+ * records segments as consecutive objects under splitmuxsink, either as its
+ * `sink` (one element, cycled through NULL per fragment) or from
+ * `sink-factory` (splitmuxsink 1.22 honours that only with async-finalize=true).
+ * Each READY -> PAUSED -> READY period writes one object.
  *
  * Credentials, region and endpoint default to AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION and AWS_ENDPOINT_URL.
  *
  * ## Example launch lines
+ * With a local s3rver (AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+ * AWS_ENDPOINT_URL=http://127.0.0.1:4568 in the environment):
  * |[
  * gst-launch-1.0 -e videotestsrc num-buffers=300 ! x264enc ! mpegtsmux ! \
- *   relaiss3sink uri=s3://recordings/test.ts endpoint-uri=http://127.0.0.1:4568
- * gst-launch-1.0 -e videotestsrc is-live=true ! x264enc ! h264parse ! \
+ *   relaiss3sink uri=s3://recordings/test.ts
+ * gst-launch-1.0 -e videotestsrc is-live=true ! x264enc tune=zerolatency ! h264parse ! \
  *   splitmuxsink muxer=mpegtsmux max-size-time=10000000000 sink=relaiss3sink \
  *   location=s3://recordings/rec/%05d.ts
  * ]|
