@@ -233,8 +233,13 @@ bool S3Client::send_once(const Call& call, Response* response, S3Error* error) {
   req.path = raw_path;
   req.query = call.query;
   req.payload_hash = payload_hash;
-  const char* host_header = soup_message_headers_get_one(headers, "Host");
-  req.headers.emplace_back("host", host_header ? host_header : host);
+  // libsoup only adds Host when writing the request; set it now so that the
+  // signed value is the one sent (with the port unless it is the default).
+  std::string host_header = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (port_ > 0 && !(scheme_ == "http" && port_ == 80) && !(scheme_ == "https" && port_ == 443))
+    host_header += ":" + std::to_string(port_);
+  soup_message_headers_replace(headers, "Host", host_header.c_str());
+  req.headers.emplace_back("host", host_header);
   req.headers.emplace_back("x-amz-date", amz_date);
   req.headers.emplace_back("x-amz-content-sha256", payload_hash);
   if (!config_.session_token.empty())

@@ -3,6 +3,10 @@
 #include <libsoup/soup.h>
 
 #include <condition_variable>
+#include <cstring>
+#include <map>
+
+#include "sigv4.h"
 
 namespace relais::test {
 
@@ -26,6 +30,73 @@ std::string target_of(SoupServerMessage* msg) {
   std::string t = g_uri_get_path(uri);
   if (g_uri_get_query(uri)) t += std::string("?") + g_uri_get_query(uri);
   return t;
+}
+
+std::string unescape(const std::string& s) {
+  gchar* u = g_uri_unescape_string(s.c_str(), nullptr);
+  std::string out = u ? u : s;
+  g_free(u);
+  return out;
+}
+
+// Verifies the SigV4 Authorization of `msg` as received.
+void check_signature(SoupServerMessage* msg, const std::string& access_key,
+                     const std::string& secret, FaultProxy::Entry* entry) {
+  SoupMessageHeaders* h = soup_server_message_get_request_headers(msg);
+  const char* authz = soup_message_headers_get_one(h, "Authorization");
+  if (!authz || !g_str_has_prefix(authz, "AWS4-HMAC-SHA256 ")) return;
+  entry->signed_v4 = true;
+  const char* token = soup_message_headers_get_one(h, "x-amz-security-token");
+  entry->security_token = token ? token : "";
+  std::map<std::string, std::string> parts;
+  gchar** fields = g_strsplit(authz + strlen("AWS4-HMAC-SHA256 "), ",", -1);
+  for (gchar** f = fields; *f; ++f) {
+    std::string field = g_strstrip(*f);
+    size_t eq = field.find('=');
+    if (eq != std::string::npos) parts[field.substr(0, eq)] = field.substr(eq + 1);
+  }
+  g_strfreev(fields);
+  entry->signed_headers = parts["SignedHeaders"];
+  gchar** cred = g_strsplit(parts["Credential"].c_str(), "/", -1);
+  bool cred_ok = g_strv_length(cred) == 5 && access_key == cred[0];
+  relais::s3::sigv4::Scope scope;
+  if (cred_ok) scope = {cred[1], cred[2], cred[3]};
+  g_strfreev(cred);
+  const char* date = soup_message_headers_get_one(h, "x-amz-date");
+  const char* payload = soup_message_headers_get_one(h, "x-amz-content-sha256");
+  GBytes* body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+  gsize size = 0;
+  const void* data = g_bytes_get_data(body, &size);
+  entry->payload_hash_ok = payload && relais::s3::sigv4::sha256_hex(data, size) == payload;
+  g_bytes_unref(body);
+  if (!cred_ok || !date || !payload) return;
+
+  relais::s3::sigv4::Request req;
+  req.method = soup_server_message_get_method(msg);
+  GUri* uri = soup_server_message_get_uri(msg);
+  req.path = unescape(g_uri_get_path(uri));
+  if (const char* q = g_uri_get_query(uri)) {
+    gchar** pairs = g_strsplit(q, "&", -1);
+    for (gchar** p = pairs; *p; ++p) {
+      std::string pair = *p;
+      size_t eq = pair.find('=');
+      req.query.emplace_back(unescape(pair.substr(0, eq)),
+                             eq == std::string::npos ? "" : unescape(pair.substr(eq + 1)));
+    }
+    g_strfreev(pairs);
+  }
+  gchar** names = g_strsplit(entry->signed_headers.c_str(), ";", -1);
+  for (gchar** n = names; *n; ++n) {
+    const char* v = soup_message_headers_get_list(h, *n);
+    req.headers.emplace_back(*n, v ? v : "");
+  }
+  g_strfreev(names);
+  req.payload_hash = payload;
+  entry->canonical_request = relais::s3::sigv4::canonical_request(req);
+  std::string expected = relais::s3::sigv4::authorization(access_key, secret, date, scope, req);
+  entry->authorization = authz;
+  entry->expected_authorization = expected;
+  entry->signature_ok = expected == authz;
 }
 
 struct Forward {
@@ -175,7 +246,11 @@ void FaultProxy::record(const Entry& entry) {
 
 void FaultProxy::handle(void* m, const char* method, const std::string& operation) {
   auto* msg = static_cast<SoupServerMessage*>(m);
-  Entry entry{operation, method, target_of(msg), 0, false};
+  Entry entry;
+  entry.operation = operation;
+  entry.method = method;
+  entry.target = target_of(msg);
+  check_signature(msg, access_key_, secret_, &entry);
   Rule rule;
   bool inject = false;
   {

@@ -70,7 +70,22 @@ class FaultProxy {
     std::string target;  // path?query as received
     unsigned status = 0;
     bool injected = false;
+    // SigV4 as received, checked with the secret of s3rver's account:
+    bool signed_v4 = false;
+    bool signature_ok = false;     // the signature matches the request as received
+    bool payload_hash_ok = false;  // x-amz-content-sha256 is the SHA-256 of the body
+    std::string signed_headers;
+    std::string security_token;
+    std::string canonical_request;  // as rebuilt from what was received
+    std::string authorization;      // as received
+    std::string expected_authorization;
   };
+  // Checks SigV4 on each request as it arrives on the wire (s3rver itself
+  // only checks the access key id).
+  void set_secret(const std::string& access_key, const std::string& secret) {
+    access_key_ = access_key;
+    secret_ = secret;
+  }
 
   explicit FaultProxy(int upstream_port) : upstream_port_(upstream_port) {}
   ~FaultProxy();
@@ -90,6 +105,8 @@ class FaultProxy {
   void run();
 
   const int upstream_port_;
+  std::string access_key_ = "S3RVER";
+  std::string secret_ = "S3RVER";
   int port_ = 0;
   mutable std::mutex mutex_;  // guards rules_ and log_
   std::vector<Rule> rules_;

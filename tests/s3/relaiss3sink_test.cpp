@@ -186,6 +186,13 @@ class RelaisS3SinkTest : public ::testing::Test {
     return r;
   }
 
+  static void expect_all_signed(const FaultProxy& proxy) {
+    for (const auto& e : proxy.log()) {
+      EXPECT_TRUE(e.signature_ok) << e.operation << " " << e.target;
+      EXPECT_TRUE(e.payload_hash_ok) << e.operation;
+    }
+  }
+
   static std::vector<std::string> operations(const FaultProxy& proxy) {
     std::vector<std::string> ops;
     for (const auto& e : proxy.log()) ops.push_back(e.operation);
@@ -212,6 +219,7 @@ TEST_F(RelaisS3SinkTest, SmallObjectIsOnePutAndCompleteAtEos) {
   EXPECT_TRUE(r.object_at_eos);
   EXPECT_EQ(r.object_at_eos_bytes, data);
   EXPECT_EQ(operations(proxy), std::vector<std::string>{"PutObject"});
+  expect_all_signed(proxy);
   EXPECT_EQ(get("small/one.bin").content_type, "binary/octet-stream");
 }
 
@@ -226,6 +234,7 @@ TEST_F(RelaisS3SinkTest, LargeObjectIsMultipartInPartSizedParts) {
   EXPECT_EQ(operations(proxy),
             (std::vector<std::string>{"CreateMultipartUpload", "UploadPart", "UploadPart",
                                       "UploadPart", "CompleteMultipartUpload"}));
+  expect_all_signed(proxy);
 }
 
 TEST_F(RelaisS3SinkTest, ContentTypeComesFromCapsUnlessSet) {
@@ -359,25 +368,26 @@ TEST_F(RelaisS3SinkTest, RetriedFailuresStillGiveTheSameBytes) {
 
 TEST_F(RelaisS3SinkTest, EosWaitsUntilRetriesHaveCompletedTheObject) {
   START_PROXY(proxy);
-  // The first part times out once, then the completion is refused twice.
-  proxy.add_rule(FaultProxy::Rule::stall("UploadPart", 1, 3000));
+  // The completion times out once, then is refused twice, then goes through.
+  proxy.add_rule(FaultProxy::Rule::stall("CompleteMultipartUpload", 1, 5000));
   proxy.add_rule(FaultProxy::Rule::fail("CompleteMultipartUpload", 2, 503, "SlowDown"));
   auto p = props(proxy.endpoint(), "eos/obj.bin");
-  p["request-timeout"] = "400";
+  p["request-timeout"] = "1500";
   std::string data = relais::test::test_bytes(7 * kMiB, 15);
   RunResult r = push(p, data, "eos/obj.bin");
   ASSERT_TRUE(r.eos) << r.message;
   EXPECT_TRUE(r.object_at_eos) << "EOS was posted before the object existed";
   EXPECT_TRUE(r.object_at_eos_bytes == data);
-  EXPECT_EQ(proxy.count("CompleteMultipartUpload"), 3);
-  EXPECT_EQ(proxy.count("UploadPart"), 3);
+  EXPECT_EQ(proxy.count("CompleteMultipartUpload"), 4);
+  EXPECT_EQ(proxy.count("UploadPart"), 2);
+  expect_all_signed(proxy);
 }
 
 TEST_F(RelaisS3SinkTest, SmallObjectTimeoutIsRetried) {
   START_PROXY(proxy);
-  proxy.add_rule(FaultProxy::Rule::stall("PutObject", 1, 3000));
+  proxy.add_rule(FaultProxy::Rule::stall("PutObject", 1, 4000));
   auto p = props(proxy.endpoint(), "timeout/obj.bin");
-  p["request-timeout"] = "300";
+  p["request-timeout"] = "1000";
   std::string data = relais::test::test_bytes(1000, 16);
   RunResult r = push(p, data, "timeout/obj.bin");
   ASSERT_TRUE(r.eos) << r.message;

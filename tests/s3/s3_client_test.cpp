@@ -127,6 +127,46 @@ TEST_F(S3ClientTest, VirtualHostedStyleAddressesBucketInHost) {
             "http://s3.localhost:" + std::to_string(server_->port()) + "/" + kBucket + "/v/k.bin");
 }
 
+TEST_F(S3ClientTest, EveryRequestIsSignedAsItIsSentWithItsPayloadHash) {
+  FaultProxy proxy(server_->port());
+  std::string perr;
+  ASSERT_TRUE(proxy.start(&perr)) << perr;
+  ClientConfig cfg = config(proxy.endpoint());
+  cfg.session_token = "session/token+value==";
+  cfg.region = "eu-central-1";
+  auto c = client(cfg);
+  S3Error err;
+  const std::string key = "signed/a b+c \xC3\xA9=&.bin";
+  ASSERT_TRUE(c->put_object(kBucket, key, bytes("signed payload"), "video/MP2T", &err))
+      << err.describe();
+  std::string id, etag;
+  ASSERT_TRUE(c->create_multipart_upload(kBucket, key, "", &id, &err)) << err.describe();
+  std::string part = relais::test::test_bytes(5 * kMiB + 3, 4);
+  ASSERT_TRUE(c->upload_part(kBucket, key, id, 1, bytes(part), &etag, &err)) << err.describe();
+  ASSERT_TRUE(c->complete_multipart_upload(kBucket, key, id, {{1, etag}}, &err)) << err.describe();
+  EXPECT_EQ(read_back(key), part);
+  auto log = proxy.log();
+  ASSERT_EQ(log.size(), 4u);
+  for (const auto& e : log) {
+    EXPECT_TRUE(e.signed_v4) << e.operation;
+    EXPECT_TRUE(e.signature_ok) << e.operation << " " << e.target << "\n" << e.canonical_request;
+    EXPECT_TRUE(e.payload_hash_ok) << e.operation;
+    EXPECT_EQ(e.security_token, cfg.session_token) << e.operation;
+  }
+  EXPECT_EQ(log[0].signed_headers,
+            "content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token");
+
+  // The check is real: a wrong secret (s3rver does not notice) is caught.
+  FaultProxy proxy2(server_->port());
+  ASSERT_TRUE(proxy2.start(&perr)) << perr;
+  ClientConfig bad = config(proxy2.endpoint());
+  bad.secret_key = "not-the-secret";
+  ASSERT_TRUE(client(bad)->put_object(kBucket, "signed/bad.bin", bytes("x"), "", &err));
+  ASSERT_EQ(proxy2.log().size(), 1u);
+  EXPECT_TRUE(proxy2.log()[0].payload_hash_ok);
+  EXPECT_FALSE(proxy2.log()[0].signature_ok);
+}
+
 TEST_F(S3ClientTest, WrongAccessKeyIsRejectedWithoutRetry) {
   FaultProxy proxy(server_->port());
   std::string perr;
@@ -162,9 +202,9 @@ TEST_F(S3ClientTest, ServerErrorsTimeoutsAndResetsAreRetried) {
   proxy.add_rule(FaultProxy::Rule::fail("PutObject", 1, 503, "SlowDown"));
   proxy.add_rule(FaultProxy::Rule::fail("PutObject", 1, 500, "InternalError"));
   proxy.add_rule(FaultProxy::Rule::reset("PutObject", 1));
-  proxy.add_rule(FaultProxy::Rule::stall("PutObject", 1, 3000));
+  proxy.add_rule(FaultProxy::Rule::stall("PutObject", 1, 4000));
   ClientConfig cfg = config(proxy.endpoint());
-  cfg.request_timeout_ms = 300;
+  cfg.request_timeout_ms = 1000;
   cfg.retry_attempts = 6;
   auto c = client(cfg);
   guint retries = 0;
