@@ -116,32 +116,30 @@ std::unique_ptr<S3Client> S3Client::create(const ClientConfig& config, std::stri
 
   client->context_.reset(g_main_context_new());
   g_main_context_push_thread_default(client->context_.get());
-  client->session_ = soup_session_new_with_options("user-agent", "relais/0.1 relaiss3sink",
-                                                   "max-conns-per-host", 4, nullptr);
+  client->session_.reset(soup_session_new_with_options("user-agent", "relais/0.1 relaiss3sink",
+                                                       "max-conns-per-host", 4, nullptr));
   g_main_context_pop_thread_default(client->context_.get());
-  client->cancellable_ = g_cancellable_new();
+  client->cancellable_.reset(g_cancellable_new());
   return client;
 }
 
 S3Client::~S3Client() {
-  if (session_) {
-    g_main_context_push_thread_default(context_.get());
-    soup_session_abort(session_);
-    g_object_unref(session_);
-    // Let libsoup finish closing connections on this context.
-    while (g_main_context_iteration(context_.get(), FALSE)) {
-    }
-    g_main_context_pop_thread_default(context_.get());
+  if (!session_) return;
+  g_main_context_push_thread_default(context_.get());
+  soup_session_abort(session_.get());
+  session_.reset();
+  // Let libsoup finish closing connections on this context.
+  while (g_main_context_iteration(context_.get(), FALSE)) {
   }
-  if (cancellable_) g_object_unref(cancellable_);
+  g_main_context_pop_thread_default(context_.get());
 }
 
 void S3Client::cancel() {
-  g_cancellable_cancel(cancellable_);
+  g_cancellable_cancel(cancellable_.get());
 }
 
 void S3Client::reset_cancel() {
-  g_cancellable_reset(cancellable_);
+  g_cancellable_reset(cancellable_.get());
 }
 
 bool S3Client::use_path_style(const std::string& bucket) const {
@@ -159,18 +157,18 @@ std::string S3Client::object_url(const std::string& bucket, const std::string& k
 
 bool S3Client::sleep_cancellable(guint ms) {
   GPollFD pfd;
-  if (!g_cancellable_make_pollfd(cancellable_, &pfd)) {
+  if (!g_cancellable_make_pollfd(cancellable_.get(), &pfd)) {
     g_usleep(static_cast<gulong>(ms) * 1000);
-    return !g_cancellable_is_cancelled(cancellable_);
+    return !g_cancellable_is_cancelled(cancellable_.get());
   }
   gint64 deadline = g_get_monotonic_time() + static_cast<gint64>(ms) * 1000;
-  while (!g_cancellable_is_cancelled(cancellable_)) {
+  while (!g_cancellable_is_cancelled(cancellable_.get())) {
     gint64 left = (deadline - g_get_monotonic_time()) / 1000;
     if (left <= 0) break;
     g_poll(&pfd, 1, static_cast<gint>(left));
   }
-  g_cancellable_release_fd(cancellable_);
-  return !g_cancellable_is_cancelled(cancellable_);
+  g_cancellable_release_fd(cancellable_.get());
+  return !g_cancellable_is_cancelled(cancellable_.get());
 }
 
 namespace {
@@ -180,7 +178,7 @@ struct Pending {
   bool timed_out = false;
   GBytes* body = nullptr;
   GError* error = nullptr;
-  GCancellable* op = nullptr;
+  GCancellable* op = nullptr;  // owned by send_once()
 };
 
 void on_sent(GObject* source, GAsyncResult* result, gpointer data) {
@@ -210,8 +208,9 @@ bool S3Client::send_once(const Call& call, Response* response, S3Error* error) {
   GUri* uri = g_uri_build(G_URI_FLAGS_ENCODED, scheme_.c_str(), nullptr, host.c_str(), port_,
                           sigv4::uri_encode(raw_path, false).c_str(),
                           query.empty() ? nullptr : query.c_str(), nullptr);
-  SoupMessage* msg = soup_message_new_from_uri(call.method, uri);
+  ObjectPtr<SoupMessage> message(soup_message_new_from_uri(call.method, uri));
   g_uri_unref(uri);
+  SoupMessage* msg = message.get();
   SoupMessageHeaders* headers = soup_message_get_request_headers(msg);
   const Bytes& body = call.body;
   std::string payload_hash =
@@ -251,23 +250,22 @@ bool S3Client::send_once(const Call& call, Response* response, S3Error* error) {
   soup_message_headers_replace(headers, "Authorization", authz.c_str());
 
   Pending p;
-  p.op = g_cancellable_new();
-  gulong handler = g_cancellable_connect(cancellable_, G_CALLBACK(forward_cancel), p.op, nullptr);
-  GSource* timer = nullptr;
+  ObjectPtr<GCancellable> op(g_cancellable_new());
+  p.op = op.get();
+  // Cancelling the client cancels this request (from any thread).
+  gulong handler =
+      g_cancellable_connect(cancellable_.get(), G_CALLBACK(forward_cancel), p.op, nullptr);
+  GSourcePtr timer;
   if (config_.request_timeout_ms >= 0) {
-    timer = g_timeout_source_new(
-        static_cast<guint>(std::min<gint64>(config_.request_timeout_ms, G_MAXUINT)));
-    g_source_set_callback(timer, on_timeout, &p, nullptr);
-    g_source_attach(timer, context_.get());
+    timer.reset(g_timeout_source_new(
+        static_cast<guint>(std::min<gint64>(config_.request_timeout_ms, G_MAXUINT))));
+    g_source_set_callback(timer.get(), on_timeout, &p, nullptr);
+    g_source_attach(timer.get(), context_.get());
   }
-  soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, p.op, on_sent, &p);
+  soup_session_send_and_read_async(session_.get(), msg, G_PRIORITY_DEFAULT, p.op, on_sent, &p);
   while (!p.done) g_main_context_iteration(context_.get(), TRUE);
-  if (timer) {
-    g_source_destroy(timer);
-    g_source_unref(timer);
-  }
-  g_cancellable_disconnect(cancellable_, handler);
-  g_object_unref(p.op);
+  timer.reset();
+  g_cancellable_disconnect(cancellable_.get(), handler);
 
   error->status = 0;
   error->code.clear();
@@ -278,7 +276,7 @@ bool S3Client::send_once(const Call& call, Response* response, S3Error* error) {
     if (p.timed_out) {
       error->kind = ErrorKind::kTimeout;
       error->message = "no answer within " + std::to_string(config_.request_timeout_ms) + " ms";
-    } else if (g_cancellable_is_cancelled(cancellable_)) {
+    } else if (g_cancellable_is_cancelled(cancellable_.get())) {
       error->kind = ErrorKind::kCancelled;
       error->message = "cancelled";
     } else {
@@ -310,7 +308,6 @@ bool S3Client::send_once(const Call& call, Response* response, S3Error* error) {
                                                                     : ErrorKind::kRejected;
     }
   }
-  g_object_unref(msg);
   return ok;
 }
 
@@ -322,7 +319,7 @@ bool S3Client::execute(const Call& call, Response* response, S3Error* error) {
   guint delay = config_.backoff_initial_ms;
   for (guint attempt = 1; attempt <= config_.retry_attempts; ++attempt) {
     last.attempts = attempt;
-    if (g_cancellable_is_cancelled(cancellable_)) {
+    if (g_cancellable_is_cancelled(cancellable_.get())) {
       last.kind = ErrorKind::kCancelled;
       last.message = "cancelled";
       break;

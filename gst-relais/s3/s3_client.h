@@ -22,6 +22,12 @@ typedef struct _SoupSession SoupSession;
 
 namespace relais::s3 {
 
+struct GObjectUnref {
+  void operator()(gpointer obj) const { g_object_unref(obj); }
+};
+template <typename T>
+using ObjectPtr = std::unique_ptr<T, GObjectUnref>;
+
 struct ClientConfig {
   std::string endpoint;  // http(s)://host[:port]; empty: https://s3.<region>.amazonaws.com
   std::string region = "us-east-1";
@@ -114,8 +120,8 @@ class S3Client {
   std::string host_;
   int port_ = -1;
   GMainContextPtr context_;
-  SoupSession* session_ = nullptr;
-  GCancellable* cancellable_ = nullptr;
+  ObjectPtr<SoupSession> session_;       // used on context_ only
+  ObjectPtr<GCancellable> cancellable_;  // cancel() from any thread
 };
 
 }  // namespace relais::s3

@@ -22,7 +22,7 @@ std::unique_ptr<UploadWorker> UploadWorker::start(const UploadConfig& config, Ca
   // worker thread builds its own client (libsoup sessions stay on one thread).
   if (!S3Client::create(config.client, error)) return nullptr;
   std::unique_ptr<UploadWorker> w(new UploadWorker(config, std::move(callbacks)));
-  w->accumulator_ = g_byte_array_sized_new(static_cast<guint>(config.part_size));
+  w->accumulator_.reset(g_byte_array_sized_new(static_cast<guint>(config.part_size)));
   guint threads = std::max(1u, config.threads);
   w->running_ = threads;
   for (guint i = 0; i < threads; ++i) w->threads_.emplace_back([self = w.get()] { self->run(); });
@@ -37,7 +37,6 @@ UploadWorker::~UploadWorker() {
   }
   cond_.notify_all();
   for (auto& t : threads_) t.join();
-  if (accumulator_) g_byte_array_unref(accumulator_);
 }
 
 void UploadWorker::interrupt() {
@@ -71,12 +70,12 @@ UploadStats UploadWorker::stats() const {
 void UploadWorker::take_part(Bytes* out) {
   const gsize part = config_.part_size;
   if (accumulator_->len <= part) {
-    *out = Bytes::adopt(g_byte_array_free_to_bytes(accumulator_));
-    accumulator_ = g_byte_array_sized_new(static_cast<guint>(part));
+    *out = Bytes::adopt(g_byte_array_free_to_bytes(accumulator_.release()));
+    accumulator_.reset(g_byte_array_sized_new(static_cast<guint>(part)));
     return;
   }
   *out = Bytes::copy_of(accumulator_->data, part);
-  g_byte_array_remove_range(accumulator_, 0, static_cast<guint>(part));
+  g_byte_array_remove_range(accumulator_.get(), 0, static_cast<guint>(part));
 }
 
 UploadWorker::Result UploadWorker::enqueue(Job job) {
@@ -118,7 +117,7 @@ UploadWorker::Result UploadWorker::write(const guint8* data, gsize size) {
     stats_.bytes_received += size;
   }
   // Every byte is kept, even when the wait for room below is interrupted.
-  g_byte_array_append(accumulator_, data, static_cast<guint>(size));
+  g_byte_array_append(accumulator_.get(), data, static_cast<guint>(size));
   return send_full_parts();
 }
 
@@ -132,7 +131,7 @@ UploadWorker::Result UploadWorker::finish() {
     int number = tail.size() > 0 || next_number_ == 0 ? next_number_ + 1 : 0;
     r = enqueue(Job{tail, number, true});
     if (r != Result::kOk) {
-      g_byte_array_prepend(accumulator_, tail.data(), static_cast<guint>(tail.size()));
+      g_byte_array_prepend(accumulator_.get(), tail.data(), static_cast<guint>(tail.size()));
       return r;
     }
     if (number) next_number_ = number;

@@ -96,7 +96,10 @@ class UploadWorker {
   const Callbacks callbacks_;
 
   // Streaming side only.
-  GByteArray* accumulator_ = nullptr;
+  struct ByteArrayUnref {
+    void operator()(GByteArray* a) const { g_byte_array_unref(a); }
+  };
+  std::unique_ptr<GByteArray, ByteArrayUnref> accumulator_;
   int next_number_ = 0;
   bool finish_sent_ = false;
 
