@@ -529,3 +529,30 @@ TEST(RelaisS3SinkElement, IsTheUriHandlerForS3) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RelaisS3SinkElement, ObjectSettingsOnlyChangeInNullOrReady) {
+  GstElement* sink = gst_element_factory_make("relaiss3sink", nullptr);
+  ASSERT_TRUE(sink);
+  g_object_set(sink, "uri", "s3://bkt/first.ts", "endpoint-uri", "http://127.0.0.1:9", "access-key",
+               "a", "secret-access-key", "b", nullptr);
+  EXPECT_NE(gst_element_set_state(sink, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  g_object_set(sink, "uri", "s3://bkt/second.ts", "part-size", G_GUINT64_CONSTANT(8388608),
+               nullptr);
+  gchar* uri = nullptr;
+  guint64 part = 0;
+  g_object_get(sink, "uri", &uri, "part-size", &part, nullptr);
+  EXPECT_STREQ(uri, "s3://bkt/first.ts");
+  EXPECT_EQ(part, 5u * 1024 * 1024);
+  g_free(uri);
+  gst_element_set_state(sink, GST_STATE_READY);
+  g_object_set(sink, "location", "s3://bkt/second.ts", nullptr);
+  g_object_get(sink, "uri", &uri, nullptr);
+  EXPECT_STREQ(uri, "s3://bkt/second.ts");
+  g_free(uri);
+  gst_element_set_state(sink, GST_STATE_NULL);
+  gst_object_unref(sink);
+}
+
+}  // namespace
