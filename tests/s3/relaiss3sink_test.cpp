@@ -461,6 +461,19 @@ TEST_F(RelaisS3SinkTest, StoppingBeforeEosLeavesNoObject) {
   EXPECT_TRUE(warned) << r.warnings.size() << " warnings; " << r.message;
 }
 
+TEST_F(RelaisS3SinkTest, UnreachableEndpointIsRetriedThenAClearError) {
+  std::string endpoint = "http://127.0.0.1:" + std::to_string(relais::test::free_loopback_port());
+  auto p = props(endpoint, "nowhere.bin");
+  p["retry-attempts"] = "3";
+  RunResult r = push(p, "some bytes", "");
+  ASSERT_TRUE(r.error);
+  EXPECT_FALSE(r.eos);
+  EXPECT_EQ(r.code, GST_RESOURCE_ERROR_WRITE);
+  EXPECT_NE(r.message.find("s3://sink-bucket/nowhere.bin"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("after 3 attempts"), std::string::npos) << r.message;
+  EXPECT_NE(r.debug.find(endpoint), std::string::npos) << r.debug;
+}
+
 TEST_F(RelaisS3SinkTest, GarbageAnswerIsAClearError) {
   START_PROXY(proxy);
   proxy.add_rule(FaultProxy::Rule::garbage("CreateMultipartUpload", 1));
