@@ -240,8 +240,19 @@ bool UploadWorker::process(S3Client* client, const Job& job) {
 
 void UploadWorker::run() {
   std::string err;
-  // start() checked the same configuration, so this only fails on memory.
+  // start() checked the same configuration, so this does not fail in practice.
   std::unique_ptr<S3Client> client = S3Client::create(config_.client, &err);
+  if (!client) {
+    S3Error error;
+    error.kind = ErrorKind::kRejected;
+    error.operation = "Configuration";
+    error.message = err;
+    fail(error);
+    std::lock_guard lock(mutex_);
+    --running_;
+    cond_.notify_all();
+    return;
+  }
   client->on_retry = [this](const S3Error& e, guint attempt, guint delay) {
     {
       std::lock_guard lock(mutex_);
