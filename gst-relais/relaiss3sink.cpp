@@ -42,24 +42,22 @@
 #include "gst_handles.h"
 #include "s3/s3_uri.h"
 #include "s3/upload_worker.h"
+#include "s3_sink_settings.h"
 
-GST_DEBUG_CATEGORY_STATIC(relais_s3_sink_debug);
+GST_DEBUG_CATEGORY(relais_s3_sink_debug);
 #define GST_CAT_DEFAULT relais_s3_sink_debug
 
 namespace {
 
-using relais::s3::ErrorKind;
+using relais::DEFAULT_FORCE_PATH_STYLE;
+using relais::DEFAULT_PART_SIZE;
+using relais::DEFAULT_REQUEST_TIMEOUT;
+using relais::DEFAULT_RETRY_ATTEMPTS;
+using relais::kMaxPartSize;
+using relais::kMinPartSize;
 using relais::s3::S3Error;
 using relais::s3::UploadConfig;
 using relais::s3::UploadWorker;
-
-constexpr guint64 kMinPartSize = 5ull * 1024 * 1024;
-constexpr guint64 kMaxPartSize = 5ull * 1024 * 1024 * 1024;
-constexpr guint64 DEFAULT_PART_SIZE = kMinPartSize;
-constexpr guint DEFAULT_RETRY_ATTEMPTS = 5;
-constexpr gint64 DEFAULT_REQUEST_TIMEOUT = 15000;
-constexpr gboolean DEFAULT_FORCE_PATH_STYLE = FALSE;
-constexpr char DEFAULT_REGION[] = "us-east-1";
 
 enum {
   PROP_0,
@@ -80,25 +78,9 @@ enum {
   PROP_STATS,
 };
 
-struct Settings {
-  std::string bucket;
-  std::string key;
-  std::string uri_error;  // set when uri/location did not parse
-  std::string region;     // empty: AWS_REGION, AWS_DEFAULT_REGION, us-east-1
-  std::string endpoint;   // empty: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS
-  bool force_path_style = DEFAULT_FORCE_PATH_STYLE;
-  std::string access_key;
-  std::string secret_key;
-  std::string session_token;
-  guint64 part_size = DEFAULT_PART_SIZE;
-  guint retry_attempts = DEFAULT_RETRY_ATTEMPTS;
-  gint64 request_timeout = DEFAULT_REQUEST_TIMEOUT;
-  std::string content_type;  // empty: from caps, else binary/octet-stream
-};
-
 struct Private {
-  Settings settings;     // guarded by the object lock
-  bool started = false;  // guarded by the object lock
+  relais::S3SinkSettings settings;  // guarded by the object lock
+  bool started = false;             // guarded by the object lock
 
   std::mutex state_mutex;  // guards the fields below; never held across I/O or waits
   std::shared_ptr<UploadWorker> worker;
@@ -110,31 +92,6 @@ struct Private {
   std::string caps_content_type;
   bool completed = false;
 };
-
-std::string env_or(const char* a, const char* b = nullptr) {
-  const char* v = g_getenv(a);
-  if ((!v || !*v) && b) v = g_getenv(b);
-  return v ? v : "";
-}
-
-std::string target_of(const UploadConfig& c) {
-  return relais::s3::make_s3_uri(c.bucket, c.key);
-}
-
-// Content type for well-known container caps; empty when unknown.
-std::string content_type_for_caps(GstCaps* caps) {
-  if (!caps || gst_caps_is_empty(caps) || gst_caps_is_any(caps)) return "";
-  const GstStructure* s = gst_caps_get_structure(caps, 0);
-  std::string name = gst_structure_get_name(s);
-  if (name == "video/mpegts") return "video/MP2T";
-  if (name == "video/quicktime") return "video/mp4";
-  if (name == "video/x-matroska") return "video/x-matroska";
-  if (name == "video/webm") return "video/webm";
-  if (name == "application/x-hls") return "application/vnd.apple.mpegurl";
-  if (name == "image/jpeg") return "image/jpeg";
-  if (name == "image/png") return "image/png";
-  return "";
-}
 
 }  // namespace
 
@@ -155,7 +112,7 @@ static GstStaticPadTemplate sink_template =
 
 // Sets bucket and key from an s3:// URI; object lock held.
 static bool set_uri_locked(RelaisS3Sink* self, const char* uri, std::string* error) {
-  Settings& s = self->priv->settings;
+  relais::S3SinkSettings& s = self->priv->settings;
   std::string bucket, key, err;
   if (!uri || !*uri) {
     s.bucket.clear();
@@ -175,7 +132,7 @@ static bool set_uri_locked(RelaisS3Sink* self, const char* uri, std::string* err
 }
 
 static std::string get_uri_locked(RelaisS3Sink* self) {
-  const Settings& s = self->priv->settings;
+  const relais::S3SinkSettings& s = self->priv->settings;
   if (s.bucket.empty() && s.key.empty()) return "";
   return relais::s3::make_s3_uri(s.bucket, s.key);
 }
@@ -189,7 +146,7 @@ static void relais_s3_sink_set_property(GObject* object, guint prop_id, const GV
                                         GParamSpec* pspec) {
   auto* self = RELAIS_S3_SINK(object);
   relais::ObjectLock lock(self);
-  Settings& s = self->priv->settings;
+  relais::S3SinkSettings& s = self->priv->settings;
   if (self->priv->started && prop_id != PROP_STATS) {
     // Values are copied when the element starts; a change now would not apply.
     GST_WARNING_OBJECT(self, "'%s' can only change in the NULL or READY state", pspec->name);
@@ -267,7 +224,7 @@ static void relais_s3_sink_get_property(GObject* object, guint prop_id, GValue* 
     return;
   }
   relais::ObjectLock lock(self);
-  const Settings& s = self->priv->settings;
+  const relais::S3SinkSettings& s = self->priv->settings;
   switch (prop_id) {
     case PROP_URI:
     case PROP_LOCATION: {
@@ -316,63 +273,6 @@ static void relais_s3_sink_get_property(GObject* object, guint prop_id, GValue* 
   }
 }
 
-// Settings plus the AWS environment variables, as the worker needs them.
-static UploadConfig resolve_config(const Settings& s) {
-  UploadConfig c;
-  c.bucket = s.bucket;
-  c.key = s.key;
-  c.content_type = s.content_type;
-  c.part_size = s.part_size;
-  c.client.region = !s.region.empty() ? s.region : env_or("AWS_REGION", "AWS_DEFAULT_REGION");
-  if (c.client.region.empty()) c.client.region = DEFAULT_REGION;
-  c.client.endpoint =
-      !s.endpoint.empty() ? s.endpoint : env_or("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-  c.client.force_path_style = s.force_path_style;
-  if (!s.access_key.empty() || !s.secret_key.empty()) {
-    c.client.access_key = s.access_key;
-    c.client.secret_key = s.secret_key;
-    c.client.session_token = s.session_token;
-  } else {
-    // Key, secret and token come together from one place.
-    c.client.access_key = env_or("AWS_ACCESS_KEY_ID");
-    c.client.secret_key = env_or("AWS_SECRET_ACCESS_KEY");
-    c.client.session_token =
-        !s.session_token.empty() ? s.session_token : env_or("AWS_SESSION_TOKEN");
-  }
-  c.client.retry_attempts = s.retry_attempts;
-  c.client.request_timeout_ms = s.request_timeout;
-  return c;
-}
-
-static void post_upload_error(GstElement* element, const UploadConfig& c, const S3Error& e) {
-  std::string target = target_of(c);
-  std::string detail = e.describe() + "; endpoint " +
-                       (c.client.endpoint.empty() ? "AWS" : c.client.endpoint) + ", region " +
-                       c.client.region;
-  std::string what = e.code.empty() ? e.message : e.code + ": " + e.message;
-  while (!what.empty() && (what.back() == '.' || what.back() == ' ')) what.pop_back();
-  if (e.kind == ErrorKind::kRejected &&
-      (e.status == 401 || e.status == 403 || e.code == "InvalidAccessKeyId" ||
-       e.code == "SignatureDoesNotMatch" || e.code == "AccessDenied")) {
-    GST_ELEMENT_ERROR(element, RESOURCE, NOT_AUTHORIZED,
-                      ("S3 refused to write %s (bucket '%s', key '%s'): %s. Check access-key and "
-                       "secret-access-key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and "
-                       "the bucket's permissions.",
-                       target.c_str(), c.bucket.c_str(), c.key.c_str(), what.c_str()),
-                      ("%s", detail.c_str()));
-  } else if (e.kind == ErrorKind::kRejected && (e.code == "NoSuchBucket" || e.status == 404)) {
-    GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
-                      ("S3 bucket '%s' does not exist, so key '%s' could not be written (%s).",
-                       c.bucket.c_str(), c.key.c_str(), what.c_str()),
-                      ("%s", detail.c_str()));
-  } else {
-    GST_ELEMENT_ERROR(element, RESOURCE, WRITE,
-                      ("Could not upload %s (bucket '%s', key '%s'): %s. Nothing was written.",
-                       target.c_str(), c.bucket.c_str(), c.key.c_str(), e.describe().c_str()),
-                      ("%s", detail.c_str()));
-  }
-}
-
 static std::shared_ptr<UploadWorker> current_worker(Private* priv) {
   std::lock_guard lock(priv->state_mutex);
   return priv->worker;
@@ -389,7 +289,9 @@ static std::shared_ptr<UploadWorker> ensure_worker(RelaisS3Sink* self) {
         priv->caps_content_type.empty() ? "binary/octet-stream" : priv->caps_content_type;
   GstElement* element = GST_ELEMENT(self);
   UploadWorker::Callbacks cb;
-  cb.on_error = [element, config](const S3Error& e) { post_upload_error(element, config, e); };
+  cb.on_error = [element, config](const S3Error& e) {
+    relais::post_upload_error(element, config, e);
+  };
   cb.on_retry = [element](const S3Error& e, guint attempt, guint delay) {
     GST_WARNING_OBJECT(element, "%s; attempt %u in %u ms", e.describe().c_str(), attempt, delay);
   };
@@ -403,7 +305,7 @@ static std::shared_ptr<UploadWorker> ensure_worker(RelaisS3Sink* self) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", error.c_str()), (nullptr));
     return nullptr;
   }
-  GST_INFO_OBJECT(self, "uploading to %s as %s", target_of(config).c_str(),
+  GST_INFO_OBJECT(self, "uploading to %s as %s", relais::s3_target(config).c_str(),
                   config.content_type.c_str());
   std::lock_guard lock(priv->state_mutex);
   priv->worker = w;
@@ -415,7 +317,7 @@ static std::shared_ptr<UploadWorker> ensure_worker(RelaisS3Sink* self) {
 // one object.
 static gboolean prepare_object(RelaisS3Sink* self) {
   Private* priv = self->priv;
-  Settings settings;
+  relais::S3SinkSettings settings;
   {
     relais::ObjectLock lock(self);
     settings = priv->settings;
@@ -430,14 +332,14 @@ static gboolean prepare_object(RelaisS3Sink* self) {
   if (!settings.uri_error.empty()) return fail(settings.uri_error);
   if (settings.bucket.empty() || settings.key.empty())
     return fail("No object to write: set uri or location to s3://bucket/key, or bucket and key");
-  UploadConfig config = resolve_config(settings);
+  UploadConfig config = relais::resolve_upload_config(settings);
   std::string error;
   // Checks endpoint and credentials now, so a mistake shows before any data.
   if (!relais::s3::S3Client::create(config.client, &error)) return fail(error);
   priv->config = config;
   priv->caps_content_type.clear();
   priv->completed = false;
-  GST_DEBUG_OBJECT(self, "ready to write %s", target_of(config).c_str());
+  GST_DEBUG_OBJECT(self, "ready to write %s", relais::s3_target(config).c_str());
   return TRUE;
 }
 
@@ -460,7 +362,7 @@ static void finish_object(RelaisS3Sink* self) {
       GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
                           ("Stopped before EOS: %s was not written (%" G_GUINT64_FORMAT
                            " bytes dropped). Send EOS before stopping to keep the object.",
-                           target_of(priv->config).c_str(), st.bytes_received),
+                           relais::s3_target(priv->config).c_str(), st.bytes_received),
                           (nullptr));
     std::lock_guard lock(priv->state_mutex);
     priv->last_stats = st;
@@ -500,7 +402,7 @@ static gboolean relais_s3_sink_unlock_stop(GstBaseSink* sink) {
 
 static gboolean relais_s3_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
   auto* self = RELAIS_S3_SINK(sink);
-  self->priv->caps_content_type = content_type_for_caps(caps);
+  self->priv->caps_content_type = relais::content_type_for_caps(caps);
   return TRUE;
 }
 
@@ -526,7 +428,7 @@ static GstFlowReturn relais_s3_sink_render(GstBaseSink* sink, GstBuffer* buffer)
     GST_ELEMENT_ERROR(self, STREAM, FAILED,
                       ("Data after EOS: %s is already complete. Set the element to READY to "
                        "write a new object.",
-                       target_of(self->priv->config).c_str()),
+                       relais::s3_target(self->priv->config).c_str()),
                       (nullptr));
   }
   return GST_FLOW_ERROR;  // the worker posted the error
@@ -540,7 +442,7 @@ static gboolean relais_s3_sink_event(GstBaseSink* sink, GstEvent* event) {
       gst_event_unref(event);
       return FALSE;
     }
-    GST_DEBUG_OBJECT(self, "EOS: completing %s", target_of(self->priv->config).c_str());
+    GST_DEBUG_OBJECT(self, "EOS: completing %s", relais::s3_target(self->priv->config).c_str());
     UploadWorker::Result r = w->finish();
     if (r != UploadWorker::Result::kOk) {
       GST_DEBUG_OBJECT(self, "EOS not forwarded: upload %s",
@@ -551,7 +453,8 @@ static gboolean relais_s3_sink_event(GstBaseSink* sink, GstEvent* event) {
     self->priv->completed = true;
     relais::s3::UploadStats st = w->stats();
     GST_INFO_OBJECT(self, "wrote %s: %" G_GUINT64_FORMAT " bytes in %u parts",
-                    target_of(self->priv->config).c_str(), st.bytes_uploaded, st.parts_uploaded);
+                    relais::s3_target(self->priv->config).c_str(), st.bytes_uploaded,
+                    st.parts_uploaded);
   }
   return GST_BASE_SINK_CLASS(relais_s3_sink_parent_class)->event(sink, event);
 }
