@@ -141,13 +141,19 @@ class RelaisS3SinkTest : public ::testing::Test {
     desc += " ! relaiss3sink name=sink";
     GError* err = nullptr;
     GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
-    EXPECT_TRUE(pipeline) << (err ? err->message : "");
-    g_clear_error(&err);
+    RunResult r;
+    if (!pipeline || err) {
+      ADD_FAILURE() << "cannot build '" << desc << "': " << (err ? err->message : "");
+      g_clear_error(&err);
+      if (pipeline) gst_object_unref(pipeline);
+      r.error = true;
+      r.message = "no pipeline";
+      return r;
+    }
     GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
     for (const auto& [k, v] : properties)
       gst_util_set_object_arg(G_OBJECT(sink), k.c_str(), v.c_str());
     GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
-    RunResult r;
     if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
       r = wait(pipeline, "", 5);
     } else {
