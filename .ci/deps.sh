@@ -21,6 +21,14 @@ packages=(
   nodejs npm chromium
 )
 
+# NodeSource's nodejs bundles npm and conflicts with Debian's npm package:
+# when an npm command is already there, do not ask apt for one.
+if command -v npm >/dev/null 2>&1; then
+  kept=()
+  for p in "${packages[@]}"; do [ "$p" = npm ] || kept+=("$p"); done
+  packages=("${kept[@]}")
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

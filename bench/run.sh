@@ -21,6 +21,7 @@ benches=(
   "$BUILD/bench/relais-store-bench"
   "$BUILD/bench/watermark-bench"
   "$BUILD/bench/relais-bench-rtsp-ingest"
+  "$BUILD/bench/relais-bench-s3"
 )
 
 export GST_PLUGIN_PATH="$BUILD/gst-relais${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"

@@ -11,6 +11,9 @@ static gboolean plugin_init(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(relaisstoresink, plugin);
   ok |= GST_ELEMENT_REGISTER(relaisstoresrc, plugin);
   ok |= GST_ELEMENT_REGISTER(relaiswatermark, plugin);
+#if RELAIS_HAVE_S3
+  ok |= GST_ELEMENT_REGISTER(relaiss3sink, plugin);
+#endif
   return ok;
 }
 
