@@ -1,0 +1,64 @@
+// The WHEP egress service: POST /whep/{stream} with an SDP offer answers with
+// a session on the stream's shared egress pipeline; PATCH trickles the
+// viewer's candidates; DELETE ends the session. Sessions whose viewer never
+// connects or stops answering are reaped, and a stream's pipeline stops after
+// its last viewer leaves.
+//
+// Threading: construct the service, call handle(), handle_page(),
+// prometheus_metrics() and reap_expired() on one thread, whose thread-default
+// main context must be running; responders are called there too.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http_exchange.h"
+#include "ice_servers.h"
+
+namespace relais::webrtc {
+
+using relais::server::HttpRequest;
+using relais::server::HttpResponse;
+using relais::server::Responder;
+
+struct WhepOptions {
+  size_t max_sessions = 200;               // beyond this, POST answers 503
+  unsigned negotiation_timeout_ms = 8000;  // offer → answer, including the stream's first caps
+  unsigned ice_gather_timeout_ms = 1500;   // the answer goes out with what was gathered by then
+  unsigned connect_timeout_ms = 20000;     // an answered viewer that never connects is reaped
+  unsigned liveness_timeout_ms = 30000;    // a connected viewer silent (no RTCP) this long is reaped
+  unsigned reap_interval_ms = 1000;
+};
+
+class WhepService {
+ public:
+  WhepService(std::string store_uri, std::vector<IceServer> ice_servers, std::string viewer_token,
+              size_t max_body_bytes, WhepOptions options = {});
+  ~WhepService();
+  WhepService(const WhepService&) = delete;
+  WhepService& operator=(const WhepService&) = delete;
+
+  // Requests under /whep/ (POST, PATCH, DELETE, OPTIONS).
+  void handle(const HttpRequest& request, Responder respond);
+  // GET /watch/{stream}: the viewer page.
+  void handle_page(const HttpRequest& request, Responder respond);
+  // relais_whep_* metrics in Prometheus text format.
+  std::string prometheus_metrics() const;
+  // Ends sessions that were abandoned or went silent; returns how many.
+  // Also runs on its own every reap_interval_ms.
+  size_t reap_expired();
+
+  size_t session_count() const;
+  size_t viewer_count(const std::string& stream) const;
+  // True while the stream's egress pipeline runs.
+  bool has_egress(const std::string& stream) const;
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace relais::webrtc
