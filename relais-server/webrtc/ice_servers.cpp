@@ -48,8 +48,8 @@ std::string IceServer::webrtcbin_uri() const {
 }
 
 std::string IceServer::link_value() const {
-  std::string v = "<" + scheme + ":" + host_port + (query.empty() ? "" : "?" + query) +
-                  ">; rel=\"ice-server\"";
+  std::string v =
+      "<" + scheme + ":" + host_port + (query.empty() ? "" : "?" + query) + ">; rel=\"ice-server\"";
   if (scheme != "stun")
     v += "; username=" + quoted(username) + "; credential=" + quoted(credential) +
          "; credential-type=\"password\"";
@@ -66,7 +66,8 @@ bool parse_ice_servers(const std::string& list, std::vector<IceServer>* out, std
     IceServer s;
     auto colon = item.find(':');
     if (colon == std::string::npos) {
-      *error = "ICE server '" + item + "' has no scheme (use stun:host:port or turn:user:pass@host:port)";
+      *error = "ICE server '" + item +
+               "' has no scheme (use stun:host:port or turn:user:pass@host:port)";
       return false;
     }
     s.scheme = item.substr(0, colon);

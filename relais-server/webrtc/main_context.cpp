@@ -20,7 +20,9 @@ gboolean run_call(gpointer data) {
   return call->repeat ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
-void free_call(gpointer data) { delete static_cast<Call*>(data); }
+void free_call(gpointer data) {
+  delete static_cast<Call*>(data);
+}
 
 GSource* attach(GSource* source, GMainContext* ctx, std::function<void()> fn, bool repeat) {
   g_source_set_callback(source, run_call, new Call{std::move(fn), repeat}, free_call);

@@ -82,15 +82,17 @@ std::vector<std::string> decodable_profiles(unsigned profile_idc, unsigned const
     case 0x64:
       return {"high", "main", "constrained-baseline", "progressive-high", "constrained-high"};
     case 0xf4:
-      return {"high-4:4:4", "high-4:2:2", "high-10", "high", "main", "constrained-baseline",
-              "progressive-high", "constrained-high"};
+      return {"high-4:4:4", "high-4:2:2",           "high-10",          "high",
+              "main",       "constrained-baseline", "progressive-high", "constrained-high"};
     default:
       return {};
   }
 }
 
 bool parse_plid(const std::string& plid, unsigned* profile_idc, unsigned* constraints) {
-  if (plid.size() != 6 || !std::all_of(plid.begin(), plid.end(), [](char c) { return g_ascii_isxdigit(c); })) return false;
+  if (plid.size() != 6 ||
+      !std::all_of(plid.begin(), plid.end(), [](char c) { return g_ascii_isxdigit(c); }))
+    return false;
   unsigned long v = std::strtoul(plid.c_str(), nullptr, 16);
   *profile_idc = (v >> 16) & 0xff;
   *constraints = (v >> 8) & 0xff;
@@ -111,7 +113,9 @@ int h264_match(const std::string& profile, const std::string& plid) {
 
 }  // namespace
 
-const char* codec_name(VideoCodec codec) { return codec == VideoCodec::kVp8 ? "VP8" : "H264"; }
+const char* codec_name(VideoCodec codec) {
+  return codec == VideoCodec::kVp8 ? "VP8" : "H264";
+}
 
 bool h264_profile_decodable(const std::string& profile, const std::string& profile_level_id) {
   return h264_match(profile, profile_level_id) >= 0;
@@ -178,7 +182,8 @@ OfferResult parse_offer(const std::string& sdp) {
       continue;
     }
     if (media_has_attribute(media, "sendonly") || media_has_attribute(media, "inactive")) {
-      video_problem = "the offer's video section does not receive (it must be recvonly or sendrecv)";
+      video_problem =
+          "the offer's video section does not receive (it must be recvonly or sendrecv)";
       continue;
     }
     const char* proto = gst_sdp_media_get_proto(media);
@@ -237,7 +242,8 @@ OfferResult parse_offer(const std::string& sdp) {
           "VP8)";
       continue;
     }
-    if (!has_attribute(msg.get(), media, "ice-ufrag") || !has_attribute(msg.get(), media, "ice-pwd")) {
+    if (!has_attribute(msg.get(), media, "ice-ufrag") ||
+        !has_attribute(msg.get(), media, "ice-pwd")) {
       video_problem = "the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)";
       continue;
     }

@@ -18,7 +18,7 @@ const char* codec_name(VideoCodec codec);  // "H264", "VP8" (RTP encoding names)
 struct StreamFormat {
   enum class Kind { kH264, kVp8, kRaw, kUnsupported };
   Kind kind = Kind::kUnsupported;
-  std::string profile;     // H.264 profile from the caps ("constrained-baseline", ...), may be empty
+  std::string profile;  // H.264 profile from the caps ("constrained-baseline", ...), may be empty
   std::string media_type;  // e.g. "video/x-h264", for messages
 };
 StreamFormat stream_format_from_caps(const std::string& caps);
@@ -31,8 +31,8 @@ struct CodecChoice {
 };
 
 struct OfferSummary {
-  int video_mline = -1;       // index of the first usable video m-line
-  std::string video_mid;      // its a=mid, may be empty
+  int video_mline = -1;           // index of the first usable video m-line
+  std::string video_mid;          // its a=mid, may be empty
   std::vector<CodecChoice> h264;  // packetization-mode=1 entries, in offer order
   std::vector<CodecChoice> vp8;
   int media_count = 0;

@@ -144,48 +144,55 @@ GstPadProbeReturn frame_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
 
 }  // namespace
 
-// tee sink: keeps the packets since the newest keyframe and replays them to
-// viewers that just went live, before the current packet reaches them.
+// tee sink: keeps the packets since the newest keyframe, and lets branches
+// that wait for a keyframe (no complete GOP cached) through at the next one.
 static GstPadProbeReturn cache_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto& shared = *static_cast<std::shared_ptr<StreamEgress::Shared>*>(data);
   uint64_t seq = shared->frame_seq.load();
   bool key_start = seq != shared->seen_seq && shared->frame_key.load();
   shared->seen_seq = seq;
-  std::vector<std::shared_ptr<EgressBranch>> opening;
-  std::vector<BufferPtr> replay;
-  {
-    std::lock_guard lock(shared->mutex);
-    if (key_start) {
-      shared->cache.clear();
-      shared->cache_bytes = 0;
-      shared->cache_valid = true;
-    }
-    if (!shared->waiting.empty() && (key_start || (shared->cache_valid && !shared->cache.empty()))) {
-      opening.swap(shared->waiting);
-      for (const auto& b : shared->cache) replay.emplace_back(gst_buffer_ref(b.get()));
-    }
-    if (shared->cache_valid) {
-      if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-        shared->append(GST_PAD_PROBE_INFO_BUFFER(info));
-      } else {
-        GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
-        for (guint i = 0; i < gst_buffer_list_length(list); i++)
-          shared->append(gst_buffer_list_get(list, i));
-      }
-      if (shared->cache.size() > kMaxCachePackets || shared->cache_bytes > kMaxCacheBytes) {
-        shared->cache.clear();
-        shared->cache_bytes = 0;
-        shared->cache_valid = false;
-      }
-    }
+  std::lock_guard lock(shared->mutex);
+  if (key_start) {
+    shared->cache.clear();
+    shared->cache_bytes = 0;
+    shared->cache_valid = true;
+    for (const auto& branch : shared->waiting) branch->live = true;
+    shared->waiting.clear();
   }
-  for (const auto& branch : opening) {
-    branch->live = true;
-    GST_DEBUG("viewer goes live with %zu cached packets", replay.size());
-    for (const auto& b : replay) gst_pad_push(branch->tee_pad.get(), gst_buffer_ref(b.get()));
+  if (!shared->cache_valid) return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    shared->append(GST_PAD_PROBE_INFO_BUFFER(info));
+  } else {
+    GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+    for (guint i = 0; i < gst_buffer_list_length(list); i++)
+      shared->append(gst_buffer_list_get(list, i));
+  }
+  if (shared->cache.size() > kMaxCachePackets || shared->cache_bytes > kMaxCacheBytes) {
+    shared->cache.clear();
+    shared->cache_bytes = 0;
+    shared->cache_valid = false;
   }
   return GST_PAD_PROBE_OK;
 }
+
+// Holds the tee's sink pad stream lock: the streaming thread is then outside
+// the tee (and its probes), so packets and events pushed into a branch from
+// the main context stay in order with the live ones. This is the lock every
+// element holds while it pushes; the pushes here go into a leaky queue, which
+// never blocks.
+class TeeStreamLock {
+ public:
+  explicit TeeStreamLock(GstElement* tee)
+      : pad_(PadRef::adopt(gst_element_get_static_pad(tee, "sink"))) {
+    GST_PAD_STREAM_LOCK(pad_.get());
+  }
+  ~TeeStreamLock() { GST_PAD_STREAM_UNLOCK(pad_.get()); }
+  TeeStreamLock(const TeeStreamLock&) = delete;
+  TeeStreamLock& operator=(const TeeStreamLock&) = delete;
+
+ private:
+  PadRef pad_;
+};
 
 std::unique_ptr<StreamEgress> StreamEgress::create(const std::string& store_uri,
                                                    const std::string& stream,
@@ -270,10 +277,10 @@ bool StreamEgress::build(const std::string& store_uri, const StreamFormat& forma
   gst_pad_add_probe(pay_sink.get(), GST_PAD_PROBE_TYPE_BUFFER, frame_probe,
                     new std::shared_ptr<Shared>(shared_), free_shared<Shared>);
   PadRef tee_sink = PadRef::adopt(gst_element_get_static_pad(tee, "sink"));
-  gst_pad_add_probe(tee_sink.get(),
-                    static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                 GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                    cache_probe, new std::shared_ptr<Shared>(shared_), free_shared<Shared>);
+  gst_pad_add_probe(
+      tee_sink.get(),
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      cache_probe, new std::shared_ptr<Shared>(shared_), free_shared<Shared>);
 
   BusRef bus = BusRef::adopt(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
   GSource* watch = gst_bus_create_watch(bus.get());
@@ -309,7 +316,8 @@ gboolean StreamEgress::on_bus_message(GstBus*, GstMessage* message, gpointer dat
       gchar* debug = nullptr;
       gst_message_parse_error(message, &err, &debug);
       std::string reason = err ? err->message : "unknown error";
-      GST_WARNING("egress '%s': %s (%s)", self->stream_.c_str(), reason.c_str(), debug ? debug : "");
+      GST_WARNING("egress '%s': %s (%s)", self->stream_.c_str(), reason.c_str(),
+                  debug ? debug : "");
       g_clear_error(&err);
       g_free(debug);
       for (const auto& b : self->branches_) {
@@ -362,13 +370,11 @@ std::shared_ptr<EgressBranch> StreamEgress::add_branch(GstElement* sink,
       queue_src.get(),
       static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
                                    GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                    branch_rewrite_probe, new std::shared_ptr<EgressBranch>(branch),
-                    free_shared<EgressBranch>);
+      branch_rewrite_probe, new std::shared_ptr<EgressBranch>(branch), free_shared<EgressBranch>);
   branch->gate_probe = gst_pad_add_probe(
       queue_sink.get(),
       static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-      branch_gate_probe, new std::shared_ptr<EgressBranch>(branch),
-                    free_shared<EgressBranch>);
+      branch_gate_probe, new std::shared_ptr<EgressBranch>(branch), free_shared<EgressBranch>);
   gst_element_sync_state_with_parent(sink);
   gst_element_sync_state_with_parent(queue);
   branch->tee_pad = PadRef::adopt(gst_element_request_pad_simple(tee_.get(), "src_%u"));
@@ -376,13 +382,39 @@ std::shared_ptr<EgressBranch> StreamEgress::add_branch(GstElement* sink,
     *error = "could not link a viewer to the stream's tee";
     return nullptr;
   }
+  {
+    // Caps reach the viewer's webrtcbin now, even if the stream is idle.
+    TeeStreamLock stream_lock(tee_.get());
+    std::vector<EventPtr> sticky;
+    gst_pad_sticky_events_foreach(
+        branch->tee_pad.get(),
+        [](GstPad*, GstEvent** event, gpointer user) -> gboolean {
+          static_cast<std::vector<EventPtr>*>(user)->emplace_back(gst_event_ref(*event));
+          return TRUE;
+        },
+        &sticky);
+    for (auto& e : sticky) gst_pad_push_event(branch->tee_pad.get(), e.release());
+  }
   branches_.push_back(branch);
   return branch;
 }
 
 void StreamEgress::go_live(const std::shared_ptr<EgressBranch>& branch) {
-  std::lock_guard lock(shared_->mutex);
-  if (!branch->live) shared_->waiting.push_back(branch);
+  TeeStreamLock stream_lock(tee_.get());
+  std::vector<BufferPtr> replay;
+  {
+    std::lock_guard lock(shared_->mutex);
+    if (branch->live) return;
+    if (!shared_->cache_valid || shared_->cache.empty()) {
+      shared_->waiting.push_back(branch);  // opened at the next keyframe
+      return;
+    }
+    for (const auto& b : shared_->cache) replay.emplace_back(gst_buffer_ref(b.get()));
+  }
+  branch->live = true;
+  GST_DEBUG("viewer goes live with %zu cached packets", replay.size());
+  for (const auto& b : replay)
+    if (gst_pad_push(branch->tee_pad.get(), gst_buffer_ref(b.get())) != GST_FLOW_OK) break;
 }
 
 void StreamEgress::remove_branch(const std::shared_ptr<EgressBranch>& branch) {

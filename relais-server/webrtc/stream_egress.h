@@ -35,7 +35,7 @@ struct EgressBranch {
   ElementRef sink;  // the viewer's element (webrtcbin)
   PadRef tee_pad;
   PadRef sink_pad;
-  std::atomic<bool> live{false};  // buffers pass only once the viewer is connected
+  std::atomic<bool> live{false};   // buffers pass only once the viewer is connected
   std::atomic<uint64_t> bytes{0};  // RTP bytes handed to the viewer
   // The probes on the queue's pads hold the branch; removing them breaks the cycle.
   gulong gate_probe = 0;
@@ -54,10 +54,10 @@ class StreamEgress {
 
   // Builds and starts the pipeline for `format`; `choice` is the first
   // viewer's codec (also the encoder's codec for raw video).
-  static std::unique_ptr<StreamEgress> create(const std::string& store_uri, const std::string& stream,
-                                              const StreamFormat& format, const CodecChoice& choice,
-                                              GMainContext* ctx, Callbacks callbacks,
-                                              std::string* error);
+  static std::unique_ptr<StreamEgress> create(const std::string& store_uri,
+                                              const std::string& stream, const StreamFormat& format,
+                                              const CodecChoice& choice, GMainContext* ctx,
+                                              Callbacks callbacks, std::string* error);
   ~StreamEgress();
   StreamEgress(const StreamEgress&) = delete;
   StreamEgress& operator=(const StreamEgress&) = delete;
@@ -96,7 +96,7 @@ class StreamEgress {
   ElementRef pipeline_;
   ElementRef tee_;
   GSourcePtr bus_watch_;
-  std::shared_ptr<Shared> shared_;  // also held by the probes
+  std::shared_ptr<Shared> shared_;                       // also held by the probes
   std::vector<std::shared_ptr<EgressBranch>> branches_;  // main context only
 };
 

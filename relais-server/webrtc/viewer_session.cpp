@@ -24,13 +24,16 @@ void init_debug() {
 struct Thunk {
   std::weak_ptr<ViewerSession> session;
   GMainContext* ctx;
-  Thunk(std::weak_ptr<ViewerSession> s, GMainContext* c) : session(std::move(s)), ctx(g_main_context_ref(c)) {}
+  Thunk(std::weak_ptr<ViewerSession> s, GMainContext* c)
+      : session(std::move(s)), ctx(g_main_context_ref(c)) {}
   ~Thunk() { g_main_context_unref(ctx); }
   Thunk(const Thunk&) = delete;
   Thunk& operator=(const Thunk&) = delete;
 };
 
-void free_thunk(gpointer data, GClosure*) { delete static_cast<Thunk*>(data); }
+void free_thunk(gpointer data, GClosure*) {
+  delete static_cast<Thunk*>(data);
+}
 
 std::string reply_error(const GstStructure* reply) {
   if (!reply || !gst_structure_has_field(reply, "error")) return "";
@@ -50,7 +53,8 @@ int enum_property(GObject* obj, const char* name) {
 }  // namespace
 
 ViewerSession::ViewerSession(std::string id, std::string stream, std::string offer, int video_mline,
-                             CodecChoice choice, GMainContext* ctx, Settings settings, Events events)
+                             CodecChoice choice, GMainContext* ctx, Settings settings,
+                             Events events)
     : id_(std::move(id)),
       stream_(std::move(stream)),
       offer_(std::move(offer)),
@@ -110,13 +114,12 @@ bool ViewerSession::start(StreamEgress* egress, std::string* error) {
 
 void ViewerSession::connect_signals() {
   auto connect = [this](gpointer obj, const char* signal, GCallback cb) {
-    gulong id = g_signal_connect_data(obj, signal, cb, new Thunk(weak_from_this(), ctx_), free_thunk,
-                                      static_cast<GConnectFlags>(0));
+    gulong id = g_signal_connect_data(obj, signal, cb, new Thunk(weak_from_this(), ctx_),
+                                      free_thunk, static_cast<GConnectFlags>(0));
     handlers_.emplace_back(G_OBJECT(g_object_ref(obj)), id);
   };
   GstElement* webrtc = webrtcbin_.get();
-  connect(branch_->sink_pad.get(), "notify::caps",
-          G_CALLBACK(+[](GObject*, GParamSpec*, Thunk* t) {
+  connect(branch_->sink_pad.get(), "notify::caps", G_CALLBACK(+[](GObject*, GParamSpec*, Thunk* t) {
             post_to_context(t->ctx, [weak = t->session] {
               if (auto s = weak.lock()) s->on_caps();
             });
@@ -125,7 +128,8 @@ void ViewerSession::connect_signals() {
           G_CALLBACK(+[](GstElement*, guint mline, gchar* candidate, Thunk* t) {
             post_to_context(t->ctx, [weak = t->session, mline, c = std::string(candidate)] {
               auto s = weak.lock();
-              if (s && static_cast<int>(mline) == s->video_mline_) s->local_candidates_.push_back(c);
+              if (s && static_cast<int>(mline) == s->video_mline_)
+                s->local_candidates_.push_back(c);
             });
           }));
   connect(webrtc, "notify::ice-gathering-state",
@@ -135,8 +139,7 @@ void ViewerSession::connect_signals() {
               if (auto s = weak.lock()) s->on_gathering_state(state);
             });
           }));
-  connect(webrtc, "notify::connection-state",
-          G_CALLBACK(+[](GObject* obj, GParamSpec*, Thunk* t) {
+  connect(webrtc, "notify::connection-state", G_CALLBACK(+[](GObject* obj, GParamSpec*, Thunk* t) {
             int state = enum_property(obj, "connection-state");
             post_to_context(t->ctx, [weak = t->session, state] {
               if (auto s = weak.lock()) s->on_connection_state(state);
@@ -239,7 +242,8 @@ void ViewerSession::on_answer_created(StructurePtr reply) {
   if (err.empty() && gst_structure_has_field(reply.get(), "answer"))
     gst_structure_get(reply.get(), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
   if (!answer) {
-    fail_negotiation(400, "no answer could be made for this offer" + (err.empty() ? "" : ": " + err));
+    fail_negotiation(400,
+                     "no answer could be made for this offer" + (err.empty() ? "" : ": " + err));
     return;
   }
   const GstSDPMedia* media =
@@ -328,7 +332,8 @@ void ViewerSession::on_connection_state(int state) {
 }
 
 void ViewerSession::on_ice_state(int state) {
-  if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED) fail("ICE failed: the viewer is unreachable");
+  if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
+    fail("ICE failed: the viewer is unreachable");
 }
 
 bool ViewerSession::add_remote_candidates(const TrickleFragment& fragment, std::string* error) {

@@ -35,8 +35,9 @@ std::string media_type(const std::string& content_type) {
 // Compares without leaking where the first difference is.
 bool same_secret(const std::string& a, const std::string& b) {
   unsigned diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); i++) diff |= static_cast<unsigned char>(a[i]) ^
-                                                static_cast<unsigned char>(b[i % (b.size() ? b.size() : 1)]);
+  for (size_t i = 0; i < a.size(); i++)
+    diff |= static_cast<unsigned char>(a[i]) ^
+            static_cast<unsigned char>(b[i % (b.size() ? b.size() : 1)]);
   return diff == 0 && !b.empty();
 }
 
@@ -46,7 +47,8 @@ bool printable(const std::string& s) {
 
 std::string shown(const std::string& s) {
   std::string out;
-  for (unsigned char c : s.substr(0, 80)) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  for (unsigned char c : s.substr(0, 80))
+    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
   return out;
 }
 
@@ -92,7 +94,8 @@ std::string json_escape(const std::string& s) {
 
 void add_cors_headers(HttpResponse* r) {
   r->headers.emplace_back("Access-Control-Allow-Origin", "*");
-  r->headers.emplace_back("Access-Control-Expose-Headers", "Location, ETag, Link, Accept-Post, Accept-Patch");
+  r->headers.emplace_back("Access-Control-Expose-Headers",
+                          "Location, ETag, Link, Accept-Post, Accept-Patch");
 }
 
 HttpResponse json_error(int status, const std::string& message) {
@@ -129,8 +132,9 @@ RouteResult route_whep_request(const HttpRequest& req, const RouteConfig& config
   std::vector<std::string> parts = split_path(req.path.substr(prefix.size()));
   if (parts.size() > 2 || parts[0].empty())
     return respond(json_error(
-        404, "no WHEP endpoint at '" + shown(req.path) +
-                 "': use /whep/{stream}, where a stream name is 1-64 characters of a-z, 0-9, _ and -"));
+        404,
+        "no WHEP endpoint at '" + shown(req.path) +
+            "': use /whep/{stream}, where a stream name is 1-64 characters of a-z, 0-9, _ and -"));
   const std::string& stream = parts[0];
   if (!printable(stream) || !relais::store::is_valid_stream_name(stream))
     return respond(json_error(400, "invalid stream name '" + shown(stream) +
@@ -157,10 +161,11 @@ RouteResult route_whep_request(const HttpRequest& req, const RouteConfig& config
   }
 
   const bool known_method = req.method == "POST" || req.method == "PATCH" || req.method == "DELETE";
-  if (!known_method || (is_session && req.method == "POST") || (!is_session && req.method != "POST"))
-    return respond(method_not_allowed(is_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS",
-                                      req.method + " is not allowed on " +
-                                          (is_session ? "a WHEP session" : "a WHEP endpoint")));
+  if (!known_method || (is_session && req.method == "POST") ||
+      (!is_session && req.method != "POST"))
+    return respond(method_not_allowed(
+        is_session ? "PATCH, DELETE, OPTIONS" : "POST, OPTIONS",
+        req.method + " is not allowed on " + (is_session ? "a WHEP session" : "a WHEP endpoint")));
 
   if (!config.viewer_token.empty()) {
     std::string auth = req.header("authorization");
@@ -168,7 +173,8 @@ RouteResult route_whep_request(const HttpRequest& req, const RouteConfig& config
     bool ok = auth.size() > bearer.size() && g_ascii_strncasecmp(auth.c_str(), "bearer ", 7) == 0 &&
               same_secret(auth.substr(bearer.size()), config.viewer_token);
     if (!ok) {
-      HttpResponse r = json_error(401, "this server needs a viewer token: send 'Authorization: Bearer <token>'");
+      HttpResponse r =
+          json_error(401, "this server needs a viewer token: send 'Authorization: Bearer <token>'");
       r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"relais\"");
       return respond(std::move(r));
     }

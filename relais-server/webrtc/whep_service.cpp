@@ -88,8 +88,9 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
 
   void offer(const std::string& stream, const std::string& sdp, Responder respond) {
     if (entries_.size() >= options_.max_sessions) {
-      respond(retry_later(503, "this server has reached its limit of " +
-                                   std::to_string(options_.max_sessions) + " viewer sessions",
+      respond(retry_later(503,
+                          "this server has reached its limit of " +
+                              std::to_string(options_.max_sessions) + " viewer sessions",
                           5));
       return;
     }
@@ -115,8 +116,8 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
     }
     std::string error;
     if (egress_it == egresses_.end()) {
-      std::unique_ptr<StreamEgress> egress =
-          StreamEgress::create(store_uri_, stream, format, *choice, ctx_, egress_callbacks(stream), &error);
+      std::unique_ptr<StreamEgress> egress = StreamEgress::create(
+          store_uri_, stream, format, *choice, ctx_, egress_callbacks(stream), &error);
       if (!egress) {
         sessions_failed_++;
         respond(json_error(500, "could not start the stream's egress: " + error));
@@ -239,14 +240,16 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
     if (it == entries_.end()) return;
     Responder respond = std::move(it->second.pending);
     remove(id, Outcome::kFailed, message);
-    if (respond) respond(status == 503 ? retry_later(503, message, 2) : json_error(status, message));
+    if (respond)
+      respond(status == 503 ? retry_later(503, message, 2) : json_error(status, message));
   }
 
   void stream_failed(const std::string& stream, const std::string& reason) {
     std::vector<std::string> ids;
     for (auto& [id, e] : entries_)
       if (e.session->stream() == stream) ids.push_back(id);
-    for (const auto& id : ids) negotiation_failed(id, 502, "the stream's pipeline failed: " + reason);
+    for (const auto& id : ids)
+      negotiation_failed(id, 502, "the stream's pipeline failed: " + reason);
     egresses_.erase(stream);
   }
 
@@ -321,14 +324,17 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
       bytes[e.session->stream()] += e.session->bytes_sent();
     }
     std::string out;
-    out += "# HELP relais_whep_viewers WHEP viewer sessions per stream (connecting or connected).\n";
+    out +=
+        "# HELP relais_whep_viewers WHEP viewer sessions per stream (connecting or connected).\n";
     out += "# TYPE relais_whep_viewers gauge\n";
     for (const auto& [stream, n] : viewers)
       out += "relais_whep_viewers{stream=\"" + stream + "\"} " + std::to_string(n) + "\n";
     out += "# HELP relais_whep_sessions_created_total WHEP sessions created.\n";
     out += "# TYPE relais_whep_sessions_created_total counter\n";
     out += "relais_whep_sessions_created_total " + std::to_string(sessions_created_) + "\n";
-    out += "# HELP relais_whep_sessions_ended_total WHEP sessions ended (deleted, failed or reaped).\n";
+    out +=
+        "# HELP relais_whep_sessions_ended_total WHEP sessions ended (deleted, failed or "
+        "reaped).\n";
     out += "# TYPE relais_whep_sessions_ended_total counter\n";
     out += "relais_whep_sessions_ended_total " + std::to_string(sessions_ended_) + "\n";
     out += "# HELP relais_whep_sessions_failed_total WHEP sessions that failed or were reaped.\n";
@@ -387,23 +393,31 @@ void WhepService::handle_page(const HttpRequest& request, Responder respond) {
     return;
   }
   if (!store::is_valid_stream_name(stream)) {
-    respond(json_error(404, "no viewer page here: use /watch/{stream}, where a stream name is "
-                            "1-64 characters of a-z, 0-9, _ and -"));
+    respond(json_error(404,
+                       "no viewer page here: use /watch/{stream}, where a stream name is "
+                       "1-64 characters of a-z, 0-9, _ and -"));
     return;
   }
   HttpResponse r;
   r.content_type = "text/html; charset=utf-8";
   r.body = kWatchPageHtml;
   r.headers.emplace_back("Cache-Control", "no-cache");
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                         "media-src 'self' blob:");
+  r.headers.emplace_back(
+      "Content-Security-Policy",
+      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+      "media-src 'self' blob:");
   respond(std::move(r));
 }
 
-std::string WhepService::prometheus_metrics() const { return impl_->metrics(); }
-size_t WhepService::reap_expired() { return impl_->reap_expired(); }
-size_t WhepService::session_count() const { return impl_->entries_.size(); }
+std::string WhepService::prometheus_metrics() const {
+  return impl_->metrics();
+}
+size_t WhepService::reap_expired() {
+  return impl_->reap_expired();
+}
+size_t WhepService::session_count() const {
+  return impl_->entries_.size();
+}
 
 size_t WhepService::viewer_count(const std::string& stream) const {
   size_t n = 0;
