@@ -28,7 +28,7 @@ struct WhepOptions {
   unsigned negotiation_timeout_ms = 8000;  // offer → answer, including the stream's first caps
   unsigned ice_gather_timeout_ms = 1500;   // the answer goes out with what was gathered by then
   unsigned connect_timeout_ms = 20000;     // an answered viewer that never connects is reaped
-  unsigned liveness_timeout_ms = 30000;  // a connected viewer silent (no RTCP) this long is reaped
+  unsigned liveness_timeout_ms = 15000;  // a connected viewer silent (no RTCP) this long is reaped
   unsigned reap_interval_ms = 1000;
 };
 

@@ -350,6 +350,60 @@ TEST_F(WhepServiceErrors, IceServersAreAdvertisedInLinkHeaders) {
   EXPECT_EQ(header_of(r, "Link"), "<stun:192.0.2.1:3478>; rel=\"ice-server\"");
 }
 
+TEST_F(WhepServiceErrors, HostilePathsGetTheRightStatus) {
+  struct Case {
+    const char* method;
+    std::string path;
+    const char* type;
+    int status;
+  };
+  const std::string frag = "a=end-of-candidates\r\n";
+  const Case cases[] = {
+      {"POST", "/whep/errors/extra", "application/sdp", 405},
+      {"POST", "/whep/a/b/c", "application/sdp", 404},
+      {"POST", "/whep/..", "application/sdp", 400},
+      {"POST", "/whep/../errors", "application/sdp", 400},
+      {"POST", "/whep/err%00ors", "application/sdp", 400},
+      {"POST", std::string("/whep/err\x1bors"), "application/sdp", 400},
+      {"POST", std::string("/whep/err\x7fors"), "application/sdp", 400},
+      {"POST", "/whep/ERRORS", "application/sdp", 400},
+      {"PATCH", "/whep/errors/../../etc", "application/trickle-ice-sdpfrag", 404},
+      {"PATCH",
+       std::string("/whep/errors/ab\x01"
+                   "cd"),
+       "application/trickle-ice-sdpfrag", 404},
+      {"PATCH", "/whep/errors/" + std::string(500, 'a'), "application/trickle-ice-sdpfrag", 404},
+      {"DELETE", "/whep/errors/", "", 405},
+      {"DELETE", "/whep/errors/nosuchsession", "", 404},
+      {"GET", "/whep/errors", "", 405},
+      {"PUT", "/whep/errors", "application/sdp", 405},
+      {"OPTIONS", "/whep/errors", "", 204},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r = call(
+        service_, make_request(c.method, c.path, c.type,
+                               c.method == std::string("PATCH") ? frag : test::chromium_offer()));
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.path.substr(0, 40) << ": " << r.body;
+  }
+  EXPECT_EQ(service_.session_count(), 0u);
+}
+
+TEST_F(WhepServiceErrors, StreamThatIsNotVideoIs400) {
+  std::shared_ptr<store::Store> s;
+  ASSERT_TRUE(store::open_store("memory://", &s).is_ok());
+  std::unique_ptr<store::Writer> w;
+  ASSERT_TRUE(s->open_writer("audioonly", {}, &w).is_ok());
+  store::Frame frame;
+  frame.flags = store::kFlagKeyframe;
+  frame.caps = store::make_caps("audio/x-opus, channels=(int)2, rate=(int)48000");
+  frame.payload = Bytes::copy_of("abc", 3);
+  w->write(frame);
+  HttpResponse r = call(
+      service_, make_request("POST", "/whep/audioonly", "application/sdp", test::chromium_offer()));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("audio/x-opus"), std::string::npos) << r.body;
+}
+
 TEST_F(WhepServiceErrors, ViewerPageIsServedForValidStreamNames) {
   HttpResponse page;
   service_.handle_page(make_request("GET", "/watch/errors", "", ""),
