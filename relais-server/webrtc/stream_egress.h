@@ -6,9 +6,12 @@
 //
 // Each branch carries its viewer's payload type (rewritten in a pad probe when
 // it differs from the payloader's). The packets since the newest keyframe are
-// kept, so a viewer whose connection comes up gets them at once and decodes
-// its first picture without waiting for the next keyframe. Methods are called
-// on the main context; the probes run on the streaming thread.
+// kept (a probe on the tee's sink pad), so a viewer whose connection comes up
+// gets them at once and decodes its first picture without waiting for the next
+// keyframe, even when the stream is idle. A branch passes no packets until
+// then (a gate probe on its queue). Branches are removed with an idle probe on
+// their tee pad. Methods are called on the main context; probes run on the
+// streaming thread.
 #pragma once
 
 #include <gst/gst.h>
@@ -27,7 +30,9 @@
 
 namespace relais::webrtc {
 
-// A viewer's branch: tee pad → queue → the viewer's sink pad.
+// A viewer's branch: tee pad → queue → the viewer's sink pad. Set up on the
+// main context; afterwards the probes only read `choice`/`base_pt` and use the
+// atomics.
 struct EgressBranch {
   CodecChoice choice;
   int base_pt = 96;  // the payloader's pt

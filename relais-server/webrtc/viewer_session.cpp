@@ -178,7 +178,9 @@ void ViewerSession::emit_with_promise(const char* signal, gpointer arg, Step nex
   auto* data = new PromiseData{weak_from_this(), g_main_context_ref(ctx_), next};
   GstPromise* promise = gst_promise_new_with_change_func(
       [](GstPromise* p, gpointer user) {
-        // On webrtcbin's thread: copy the reply and hop; never wait on a promise here.
+        // On webrtcbin's thread: copy the reply and hop. The promise is no
+        // longer pending here, so gst_promise_wait() returns at once; no other
+        // promise is ever waited on from this thread.
         auto* d = static_cast<PromiseData*>(user);
         const GstStructure* reply =
             gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED ? gst_promise_get_reply(p) : nullptr;
