@@ -88,6 +88,13 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
 
   void offer(const std::string& stream, const std::string& sdp, Responder respond) {
     if (entries_.size() >= options_.max_sessions) {
+      std::string other = options_.redirect_when_full ? options_.redirect_when_full(stream) : "";
+      if (!other.empty()) {
+        HttpResponse r = json_error(307, "this node is full; use " + other);
+        r.headers.emplace_back("Location", other + kWhepPrefix + stream);
+        respond(std::move(r));
+        return;
+      }
       respond(retry_later(503,
                           "this server has reached its limit of " +
                               std::to_string(options_.max_sessions) + " viewer sessions",
@@ -377,6 +384,15 @@ WhepService::WhepService(std::string store_uri, std::vector<IceServer> ice_serve
 }
 
 WhepService::~WhepService() = default;
+
+void WhepService::add_routes(relais::server::RouteTable& table) {
+  table.add_prefix(kWhepPrefix, [this](const HttpRequest& request, Responder respond) {
+    handle(request, std::move(respond));
+  });
+  table.add_prefix("/watch/", [this](const HttpRequest& request, Responder respond) {
+    handle_page(request, std::move(respond));
+  });
+}
 
 void WhepService::handle(const HttpRequest& request, Responder respond) {
   impl_->handle(request, std::move(respond));

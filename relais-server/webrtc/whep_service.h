@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ struct WhepOptions {
   unsigned connect_timeout_ms = 20000;     // an answered viewer that never connects is reaped
   unsigned liveness_timeout_ms = 15000;  // a connected viewer silent (no RTCP) this long is reaped
   unsigned reap_interval_ms = 1000;
+  // When set and this node is at max_sessions, POST answers 307 Temporary
+  // Redirect to what it returns (the base URL of a less loaded node, e.g.
+  // "http://10.0.0.7:8080"), or 503 when it returns "".
+  std::function<std::string(const std::string& stream)> redirect_when_full;
 };
 
 class WhepService {
@@ -40,7 +45,11 @@ class WhepService {
   WhepService(const WhepService&) = delete;
   WhepService& operator=(const WhepService&) = delete;
 
-  // Requests under /whep/ (POST, PATCH, DELETE, OPTIONS).
+  // Registers /whep/ (handle) and /watch/ (handle_page). The service must
+  // outlive the table's use of these routes.
+  void add_routes(relais::server::RouteTable& table);
+  // Requests under /whep/ (POST, PATCH, DELETE, OPTIONS). The responder is
+  // called exactly once, either before handle() returns or later.
   void handle(const HttpRequest& request, Responder respond);
   // GET /watch/{stream}: the viewer page.
   void handle_page(const HttpRequest& request, Responder respond);

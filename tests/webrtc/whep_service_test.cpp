@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 
 #include "offers.h"
@@ -326,6 +327,69 @@ TEST_F(WhepServiceErrors, SessionLimitIs503) {
   HttpResponse r = b.connect(limited, "errors");
   EXPECT_EQ(r.status, 503);
   EXPECT_FALSE(header_of(r, "Retry-After").empty());
+}
+
+TEST_F(WhepServiceErrors, FullNodeRedirectsToAnotherWhenItKnowsOne) {
+  WhepOptions o = quick_options();
+  o.max_sessions = 1;
+  std::string other = "http://192.0.2.7:8080";
+  o.redirect_when_full = [&](const std::string&) { return other; };
+  WhepService limited("memory://", {}, "", kMaxBody, o);
+  WhepPeer a, b, c;
+  ASSERT_EQ(a.connect(limited, "errors").status, 201);
+  HttpResponse r = b.connect(limited, "errors");
+  EXPECT_EQ(r.status, 307);
+  EXPECT_EQ(header_of(r, "Location"), "http://192.0.2.7:8080/whep/errors");
+  other.clear();
+  EXPECT_EQ(c.connect(limited, "errors").status, 503);
+}
+
+TEST_F(WhepServiceErrors, BrokenStreamFailsItsViewersWith502) {
+  // H.264 in avc form without codec_data cannot be parsed: the stream's
+  // pipeline fails, and the viewer waiting for its answer is told so.
+  std::shared_ptr<store::Store> s;
+  ASSERT_TRUE(store::open_store("memory://", &s).is_ok());
+  std::unique_ptr<store::Writer> w;
+  ASSERT_TRUE(s->open_writer("broken", {}, &w).is_ok());
+  store::Frame frame;
+  frame.flags = store::kFlagKeyframe;
+  frame.caps = store::make_caps(
+      "video/x-h264, stream-format=(string)avc, alignment=(string)au, "
+      "profile=(string)constrained-baseline, width=(int)320, height=(int)240");
+  frame.payload = Bytes::copy_of("\0\0\0\x02\x65\x88", 6);
+  for (int i = 0; i < 5; i++) w->write(frame);
+  WhepPeer peer;
+  HttpResponse r = peer.connect(service_, "broken");
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_NE(r.body.find("pipeline failed"), std::string::npos) << r.body;
+  EXPECT_EQ(service_.session_count(), 0u);
+  EXPECT_FALSE(service_.has_egress("broken"));
+  EXPECT_NE(service_.prometheus_metrics().find("relais_whep_sessions_failed_total 1"),
+            std::string::npos);
+}
+
+// The routes a server gets from add_routes().
+class Routes : public server::RouteTable {
+ public:
+  void add_prefix(const std::string& prefix, server::HttpHandler handler) override {
+    handlers[prefix] = std::move(handler);
+  }
+  std::map<std::string, server::HttpHandler> handlers;
+};
+
+TEST_F(WhepServiceErrors, AddRoutesRegistersWhepAndTheViewerPage) {
+  Routes routes;
+  service_.add_routes(routes);
+  ASSERT_EQ(routes.handlers.size(), 2u);
+  ASSERT_TRUE(routes.handlers.count("/whep/"));
+  ASSERT_TRUE(routes.handlers.count("/watch/"));
+  HttpResponse r;
+  routes.handlers["/whep/"](make_request("OPTIONS", "/whep/errors", "", ""),
+                            [&](HttpResponse x) { r = x; });
+  EXPECT_EQ(r.status, 204);
+  routes.handlers["/watch/"](make_request("GET", "/watch/errors", "", ""),
+                             [&](HttpResponse x) { r = x; });
+  EXPECT_EQ(r.status, 200);
 }
 
 TEST_F(WhepServiceErrors, ViewerTokenIsRequiredWhenSet) {
