@@ -49,7 +49,7 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
   Impl(std::string store_uri, std::vector<IceServer> ice, std::string token, size_t max_body,
        WhepOptions options)
       : store_uri_(std::move(store_uri)),
-        options_(options),
+        options_(std::move(options)),
         ctx_(g_main_context_ref_thread_default()) {
     routes_.viewer_token = std::move(token);
     routes_.max_body_bytes = max_body;
@@ -379,7 +379,7 @@ WhepService::WhepService(std::string store_uri, std::vector<IceServer> ice_serve
     g_once_init_leave(&once, 1);
   }
   impl_ = std::make_shared<Impl>(std::move(store_uri), std::move(ice_servers),
-                                 std::move(viewer_token), max_body_bytes, options);
+                                 std::move(viewer_token), max_body_bytes, std::move(options));
   impl_->start_reaper();
 }
 
