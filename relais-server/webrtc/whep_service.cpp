@@ -57,7 +57,11 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
   }
   ~Impl() {
     reaper_.reset();
+    std::vector<Responder> pending;
+    for (auto& [id, e] : entries_)
+      if (e.pending) pending.push_back(std::move(e.pending));
     entries_.clear();
+    for (auto& respond : pending) respond(retry_later(503, "the server is shutting down", 5));
     egresses_.clear();
     g_main_context_unref(ctx_);
   }

@@ -392,6 +392,21 @@ TEST_F(WhepServiceErrors, AddRoutesRegistersWhepAndTheViewerPage) {
   EXPECT_EQ(r.status, 200);
 }
 
+TEST_F(WhepServiceErrors, PendingOffersAreAnsweredWhenTheServiceStops) {
+  WhepPeer peer;
+  std::string offer = peer.create_offer();
+  std::vector<int> statuses;
+  {
+    WhepService service("memory://", {}, "", kMaxBody, quick_options());
+    service.handle(make_request("POST", "/whep/errors", "application/sdp", offer),
+                   [&](HttpResponse r) { statuses.push_back(r.status); });
+    EXPECT_TRUE(statuses.empty());  // negotiating
+  }
+  EXPECT_EQ(statuses, std::vector<int>{503});
+  run_until([] { return false; }, 200);  // late webrtcbin events find no service
+  EXPECT_EQ(statuses.size(), 1u);
+}
+
 TEST_F(WhepServiceErrors, ViewerTokenIsRequiredWhenSet) {
   WhepService guarded("memory://", {}, "letmein", kMaxBody, quick_options());
   WhepPeer peer;
