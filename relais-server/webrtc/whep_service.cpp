@@ -48,7 +48,7 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
 
   Impl(std::string store_uri, std::vector<IceServer> ice, std::string token, size_t max_body,
        WhepOptions options)
-      : store_uri_(std::move(store_uri)),
+      : store_uri_(store_uri.empty() ? store::default_store_uri() : std::move(store_uri)),
         options_(std::move(options)),
         ctx_(g_main_context_ref_thread_default()) {
     routes_.viewer_token = std::move(token);
@@ -119,8 +119,10 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
     if (egress_it != egresses_.end()) raw_encode = egress_it->second->raw_encode();
     std::string why;
     std::optional<CodecChoice> choice = choose_codec(parsed.summary, format, raw_encode, &why);
-    if (choice && egress_it != egresses_.end() && egress_it->second->codec() != choice->codec)
-      choice.reset(), why = "the stream changed its codec; try again in a moment";
+    if (choice && egress_it != egresses_.end() && egress_it->second->codec() != choice->codec) {
+      choice.reset();
+      why = "the stream changed its codec; try again in a moment";
+    }
     if (!choice) {
       respond(json_error(400, "no usable video codec in the offer: " + why));
       return;
@@ -130,7 +132,6 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
       std::unique_ptr<StreamEgress> egress = StreamEgress::create(
           store_uri_, stream, format, *choice, ctx_, egress_callbacks(stream), &error);
       if (!egress) {
-        sessions_failed_++;
         respond(json_error(500, "could not start the stream's egress: " + error));
         return;
       }

@@ -39,6 +39,10 @@ struct WhepOptions {
 
 class WhepService {
  public:
+  // `store_uri`: the frame store to read (empty: store::default_store_uri());
+  // `ice_servers`: from parse_ice_servers(RELAIS_ICE_SERVERS); `viewer_token`:
+  // RELAIS_VIEWER_TOKEN (empty: viewing is open); `max_body_bytes`: larger
+  // offers and fragments get 413.
   WhepService(std::string store_uri, std::vector<IceServer> ice_servers, std::string viewer_token,
               size_t max_body_bytes, WhepOptions options = {});
   ~WhepService();
