@@ -232,6 +232,31 @@ TEST(WhepService, ViewerThatStopsAnsweringIsRemovedWithoutDisturbingOthers) {
   ASSERT_TRUE(receive(service, stays, before + 30));
 }
 
+TEST(WhepService, ViewersComingAndGoingDoNotDisturbOneWhoStays) {
+  Writer writer(h264_writer("e2e-churn"));
+  ASSERT_TRUE(run_until([] { return stream_has_media("e2e-churn"); }, 5000));
+  WhepService service("memory://", {}, "", kMaxBody, quick_options());
+  WhepPeer stays;
+  ASSERT_EQ(stays.connect(service, "e2e-churn").status, 201);
+  ASSERT_TRUE(receive(service, stays, 10));
+  for (int round = 0; round < 3; round++) {
+    // One leaves before it connects, one after it has seen pictures.
+    WhepPeer quick, watcher(round % 2 ? 108 : 102, 96);
+    ASSERT_EQ(quick.connect(service, "e2e-churn").status, 201);
+    ASSERT_EQ(watcher.connect(service, "e2e-churn").status, 201);
+    EXPECT_EQ(quick.disconnect(service).status, 200);
+    ASSERT_TRUE(receive(service, watcher, 10)) << "round " << round;
+    EXPECT_EQ(watcher.disconnect(service).status, 200);
+    int before = stays.frames();
+    ASSERT_TRUE(receive(service, stays, before + 10)) << "round " << round;
+  }
+  EXPECT_EQ(service.session_count(), 1u);
+  std::string metrics = service.prometheus_metrics();
+  EXPECT_NE(metrics.find("relais_whep_sessions_created_total 7"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("relais_whep_sessions_ended_total 6"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("relais_whep_sessions_failed_total 0"), std::string::npos) << metrics;
+}
+
 class WhepServiceErrors : public ::testing::Test {
  protected:
   void SetUp() override {
