@@ -440,6 +440,13 @@ size_t WhepService::session_count() const {
   return impl_->entries_.size();
 }
 
+size_t WhepService::connected_count() const {
+  size_t n = 0;
+  for (const auto& [id, e] : impl_->entries_)
+    if (e.session->state() == ViewerSession::State::kConnected) n++;
+  return n;
+}
+
 size_t WhepService::viewer_count(const std::string& stream) const {
   size_t n = 0;
   for (const auto& [id, e] : impl_->entries_)

@@ -64,6 +64,8 @@ class WhepService {
   size_t reap_expired();
 
   size_t session_count() const;
+  // Sessions whose viewer is connected (for load reports).
+  size_t connected_count() const;
   size_t viewer_count(const std::string& stream) const;
   // True while the stream's egress pipeline runs.
   bool has_egress(const std::string& stream) const;
