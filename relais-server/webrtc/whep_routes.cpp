@@ -32,13 +32,15 @@ std::string media_type(const std::string& content_type) {
   return t;
 }
 
-// Compares without leaking where the first difference is.
-bool same_secret(const std::string& a, const std::string& b) {
-  unsigned diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); i++)
-    diff |= static_cast<unsigned char>(a[i]) ^
-            static_cast<unsigned char>(b[i % (b.size() ? b.size() : 1)]);
-  return diff == 0 && !b.empty();
+// Compares a presented token with the expected one in a time that does not
+// depend on where they first differ.
+bool same_secret(const std::string& given, const std::string& expected) {
+  if (expected.empty()) return false;
+  unsigned diff = given.size() != expected.size() ? 1 : 0;
+  for (size_t i = 0; i < given.size(); i++)
+    diff |= static_cast<unsigned char>(given[i]) ^
+            static_cast<unsigned char>(expected[i % expected.size()]);
+  return diff == 0;
 }
 
 bool printable(const std::string& s) {
