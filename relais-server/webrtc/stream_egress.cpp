@@ -308,6 +308,21 @@ StreamEgress::~StreamEgress() {
   GST_INFO("egress for '%s' stopped", stream_.c_str());
 }
 
+// True if `src` is (inside) a viewer's webrtcbin or branch queue rather than
+// the stream's shared chain.
+static bool from_viewer_branch(GstObject* src) {
+  for (GstObject* o = src; o; o = GST_OBJECT_PARENT(o)) {
+    if (!GST_IS_ELEMENT(o)) continue;
+    GstElementFactory* f = gst_element_get_factory(GST_ELEMENT(o));
+    const char* name = f ? GST_OBJECT_NAME(f) : "";
+    if (g_strcmp0(name, "webrtcbin") == 0) return true;
+    if (g_strcmp0(name, "queue") == 0 && GST_OBJECT_PARENT(o) &&
+        GST_IS_PIPELINE(GST_OBJECT_PARENT(o)))
+      return true;
+  }
+  return false;
+}
+
 gboolean StreamEgress::on_bus_message(GstBus*, GstMessage* message, gpointer data) {
   auto* self = static_cast<StreamEgress*>(data);
   switch (GST_MESSAGE_TYPE(message)) {
@@ -328,6 +343,11 @@ gboolean StreamEgress::on_bus_message(GstBus*, GstMessage* message, gpointer dat
           cb(sink.get(), reason);  // may destroy self
           return G_SOURCE_CONTINUE;
         }
+      }
+      if (from_viewer_branch(GST_MESSAGE_SRC(message))) {
+        // A viewer already being removed: its end is not the stream's.
+        GST_DEBUG("ignoring an error from a departing viewer");
+        return G_SOURCE_CONTINUE;
       }
       auto cb = self->callbacks_.on_failed;
       cb(reason);  // may destroy self
