@@ -308,6 +308,14 @@ std::optional<CodecChoice> choose_codec(const OfferSummary& offer, const StreamF
   return std::nullopt;
 }
 
+bool is_mdns_candidate(const std::string& candidate) {
+  std::istringstream fields(candidate);
+  std::string address;
+  for (int i = 0; i < 5 && fields >> address; i++) {
+  }
+  return address.size() > 6 && lower(address.substr(address.size() - 6)) == ".local";
+}
+
 TrickleFragment parse_trickle_fragment(const std::string& body) {
   constexpr size_t kMaxCandidates = 256;
   TrickleFragment f;

@@ -79,6 +79,11 @@ struct TrickleFragment {
   std::vector<TrickleCandidate> candidates;
 };
 
+// True for a candidate whose address is an mDNS name ("<uuid>.local", as
+// browsers send to hide local addresses). libnice cannot resolve those; the
+// browser is reached through the peer-reflexive candidate its checks create.
+bool is_mdns_candidate(const std::string& candidate);
+
 // Reads an application/trickle-ice-sdpfrag body (RFC 8840 fragment).
 TrickleFragment parse_trickle_fragment(const std::string& body);
 

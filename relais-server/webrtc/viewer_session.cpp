@@ -344,6 +344,10 @@ bool ViewerSession::add_remote_candidates(const TrickleFragment& fragment, std::
     return false;
   }
   for (const TrickleCandidate& c : fragment.candidates) {
+    if (is_mdns_candidate(c.candidate)) {
+      GST_DEBUG("session %s: skipping mDNS candidate %s", id_.c_str(), c.candidate.c_str());
+      continue;
+    }
     guint mline = static_cast<guint>(video_mline_);
     g_signal_emit_by_name(webrtcbin_.get(), "add-ice-candidate", mline, c.candidate.c_str());
   }

@@ -178,6 +178,15 @@ TEST(TrickleFragment, ReadsCandidatesCredentialsAndEnd) {
   EXPECT_EQ(f.candidates[0].mline, 0);
 }
 
+TEST(TrickleFragment, MdnsCandidatesAreRecognised) {
+  EXPECT_TRUE(is_mdns_candidate(
+      "candidate:3 1 udp 2113937151 82ae5051-82da-48a5-8fe2-51a5eac485a3.local 51234 typ host"));
+  EXPECT_TRUE(is_mdns_candidate("candidate:3 1 udp 2113937151 Host.LOCAL 51234 typ host"));
+  EXPECT_FALSE(is_mdns_candidate("candidate:1 1 UDP 2122260223 192.0.2.7 54321 typ host"));
+  EXPECT_FALSE(is_mdns_candidate("candidate:1 1 UDP 2122260223 fd00::2 54321 typ host"));
+  EXPECT_FALSE(is_mdns_candidate("candidate:1"));
+}
+
 TEST(TrickleFragment, MalformedFragmentsAreRejected) {
   EXPECT_FALSE(parse_trickle_fragment("").ok);
   EXPECT_FALSE(parse_trickle_fragment("\r\n\r\n").ok);
