@@ -1,0 +1,71 @@
+// A WHEP viewer in the test process: a webrtcbin that offers to receive video,
+// talks to a WhepService through HttpRequests (no sockets for HTTP), trickles
+// its candidates with PATCH, decodes what it receives and counts the frames.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gst_handles.h"
+#include "http_exchange.h"
+#include "whep_service.h"
+
+namespace relais::webrtc::test {
+
+using relais::server::HttpRequest;
+using relais::server::HttpResponse;
+
+// Iterates the thread-default main context until `done` or `timeout_ms`.
+bool run_until(const std::function<bool()>& done, int timeout_ms);
+
+// Calls service.handle() and waits for its answer.
+HttpResponse call(WhepService& service, HttpRequest request, int timeout_ms = 10000);
+
+HttpRequest make_request(const std::string& method, const std::string& path,
+                         const std::string& content_type, const std::string& body);
+
+std::string header_of(const HttpResponse& r, const std::string& name);
+
+class WhepPeer {
+ public:
+  // The payload types this viewer's offer gives H.264 and VP8.
+  explicit WhepPeer(int h264_pt = 102, int vp8_pt = 100);
+  ~WhepPeer();
+  WhepPeer(const WhepPeer&) = delete;
+  WhepPeer& operator=(const WhepPeer&) = delete;
+
+  // Creates a recvonly video offer (H.264 constrained baseline and VP8).
+  std::string create_offer();
+  // POSTs the offer to /whep/{stream}; on 201 applies the answer.
+  HttpResponse connect(WhepService& service, const std::string& stream);
+  // PATCHes candidates gathered since the last call; returns the statuses.
+  std::vector<int> trickle(WhepService& service);
+  HttpResponse disconnect(WhepService& service);
+  // Stops the peer without telling the server (a viewer that went away).
+  void vanish();
+
+  int frames() const { return frames_.load(); }
+  int width() const { return width_.load(); }
+  std::string session_url() const { return location_; }
+  std::string answer() const { return answer_; }
+
+ private:
+  static void on_pad_added(GstElement* webrtc, GstPad* pad, WhepPeer* self);
+  ElementRef pipeline_;
+  GstElement* webrtc_ = nullptr;  // owned by pipeline_
+  std::string location_;
+  std::string etag_;
+  std::string ufrag_;
+  std::string answer_;
+  std::mutex mutex_;  // guards candidates_
+  std::vector<std::string> candidates_;
+  std::atomic<int> frames_{0};
+  std::atomic<int> width_{0};
+};
+
+}  // namespace relais::webrtc::test
