@@ -30,7 +30,9 @@ namespace {
 constexpr const char kPipelinesPath[] = "/api/v1/pipelines";
 constexpr const char kStreamsPath[] = "/api/v1/streams";
 
-bool is_get(const HttpRequest& r) { return r.method == "GET" || r.method == "HEAD"; }
+bool is_get(const HttpRequest& r) {
+  return r.method == "GET" || r.method == "HEAD";
+}
 
 void add_pipeline(JsonBuilder* b, const PipelineStatus& p) {
   json_builder_begin_object(b);
@@ -131,8 +133,8 @@ HttpResponse Api::readyz(const HttpRequest& r) {
   store::Status st = store(&s);
   if (st.is_ok()) st = s->ping();
   if (!st.is_ok()) {
-    return error_response(503, "the frame store " + store_uri_ + " is not reachable: " +
-                                   st.message());
+    return error_response(503,
+                          "the frame store " + store_uri_ + " is not reachable: " + st.message());
   }
   JsonBuilderPtr b(json_builder_new());
   json_builder_begin_object(b.get());
@@ -180,8 +182,7 @@ HttpResponse Api::pipelines(const HttpRequest& r) {
     case AddResult::kAdded:
       break;
   }
-  log_info("pipeline %s added through the API by %s", def.name.c_str(),
-           r.remote_address.c_str());
+  log_info("pipeline %s added through the API by %s", def.name.c_str(), r.remote_address.c_str());
   HttpResponse resp = json_response(201, pipeline_json(*manager_->get(def.name)));
   resp.headers.emplace_back("Location", std::string(kPipelinesPath) + "/" + def.name);
   return resp;
@@ -259,8 +260,7 @@ HttpResponse Api::index(const HttpRequest& r) {
   }
   html += "</ul><h2>Pipelines</h2><ul>";
   for (const auto& p : manager_->list()) {
-    html += "<li>" + html_escape(p.definition.name) + ": " + pipeline_state_name(p.state) +
-            "</li>";
+    html += "<li>" + html_escape(p.definition.name) + ": " + pipeline_state_name(p.state) + "</li>";
   }
   html +=
       "</ul><p><a href=\"/api/v1/pipelines\">/api/v1/pipelines</a> "

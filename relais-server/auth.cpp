@@ -53,8 +53,7 @@ std::string bearer_token(const HttpRequest& request) {
   return token.substr(first, last - first + 1);
 }
 
-std::optional<HttpResponse> check_admin(const HttpRequest& request,
-                                        const std::string& api_token) {
+std::optional<HttpResponse> check_admin(const HttpRequest& request, const std::string& api_token) {
   if (api_token.empty()) {
     if (request.from_loopback) return std::nullopt;
     return refusal(403,

@@ -62,7 +62,8 @@ std::string render_metrics(const std::vector<PipelineStatus>& pipelines,
   for (PipelineState s : kAllPipelineStates) by_state[pipeline_state_name(s)] = 0;
   for (const auto& p : pipelines) ++by_state[pipeline_state_name(p.state)];
   w.family("relais_pipelines", "gauge", "Pipelines by state.");
-  for (const auto& [state, count] : by_state) w.sample("relais_pipelines", {{"state", state}}, count);
+  for (const auto& [state, count] : by_state)
+    w.sample("relais_pipelines", {{"state", state}}, count);
 
   w.family("relais_pipeline_up", "gauge", "1 while the pipeline is PLAYING, else 0.");
   for (const auto& p : pipelines) {
@@ -75,8 +76,7 @@ std::string render_metrics(const std::vector<PipelineStatus>& pipelines,
   }
   w.family("relais_pipeline_uptime_seconds", "gauge", "Time in PLAYING since the last start.");
   for (const auto& p : pipelines) {
-    w.sample("relais_pipeline_uptime_seconds", {{"pipeline", p.definition.name}},
-             p.uptime_seconds);
+    w.sample("relais_pipeline_uptime_seconds", {{"pipeline", p.definition.name}}, p.uptime_seconds);
   }
   w.family("relais_store_errors_total", "counter",
            "Frame store outages reported by the pipeline's store elements.");

@@ -48,6 +48,17 @@ bool string_member(JsonObject* obj, const char* key, std::string* out, std::stri
   return true;
 }
 
+// json-glib hands strings out as C strings: an escaped NUL would silently cut
+// a name short ("a\u0000b" would become "a"), so refuse NULs outright (this
+// also refuses the rare legitimate text "\\u0000", which no definition needs).
+bool has_nul(const std::string& json, std::string* error) {
+  if (json.find('\0') != std::string::npos || json.find("\\u0000") != std::string::npos) {
+    *error = "malformed JSON: NUL characters are not allowed";
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool definition_from_json(JsonNode* node, PipelineDefinition* out, std::string* error) {
@@ -100,6 +111,7 @@ bool definition_from_json(JsonNode* node, PipelineDefinition* out, std::string* 
 }
 
 bool parse_definition(const std::string& json, PipelineDefinition* out, std::string* error) {
+  if (has_nul(json, error)) return false;
   JsonParserPtr parser(json_parser_new());
   GError* raw = nullptr;
   if (!json_parser_load_from_data(parser.get(), json.data(), static_cast<gssize>(json.size()),
@@ -113,6 +125,7 @@ bool parse_definition(const std::string& json, PipelineDefinition* out, std::str
 
 bool parse_definitions_file_text(const std::string& json, std::vector<PipelineDefinition>* out,
                                  std::vector<std::string>* entry_errors, std::string* error) {
+  if (has_nul(json, error)) return false;
   JsonParserPtr parser(json_parser_new());
   GError* raw = nullptr;
   if (!json_parser_load_from_data(parser.get(), json.data(), static_cast<gssize>(json.size()),

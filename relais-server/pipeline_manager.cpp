@@ -99,7 +99,9 @@ ElementRef build(const PipelineDefinition& def, std::string* error) {
 PipelineManager::PipelineManager(GMainContext* context, BackoffPolicy backoff)
     : context_(context), backoff_(backoff) {}
 
-PipelineManager::~PipelineManager() { clear(); }
+PipelineManager::~PipelineManager() {
+  clear();
+}
 
 AddResult PipelineManager::add(const PipelineDefinition& definition, bool keep_unparsable,
                                std::string* error) {
@@ -146,12 +148,13 @@ void PipelineManager::start(Entry* entry) {
   }
   BusRef bus = BusRef::adopt(gst_element_get_bus(entry->pipeline.get()));
   GSource* watch = gst_bus_create_watch(bus.get());
-  g_source_set_callback(watch, reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(on_bus_message)), entry, nullptr);
+  g_source_set_callback(watch,
+                        reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(on_bus_message)),
+                        entry, nullptr);
   g_source_attach(watch, context_);
   entry->bus_watch.reset(watch);
 
-  if (gst_element_set_state(entry->pipeline.get(), GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state(entry->pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // The reason is normally an error message already on the bus.
     std::string reason = "the pipeline could not be started";
     MessagePtr msg(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
@@ -171,18 +174,17 @@ void PipelineManager::teardown(Entry* entry) {
 void PipelineManager::on_failure(Entry* entry, const std::string& reason, bool is_error) {
   const std::string& name = entry->definition.name;
   gint64 now = g_get_monotonic_time();
-  bool was_stable = entry->playing_since_us != 0 &&
-                    now - entry->playing_since_us >=
-                        std::chrono::duration_cast<std::chrono::microseconds>(
-                            backoff_.stable_after)
-                            .count();
+  bool was_stable =
+      entry->playing_since_us != 0 &&
+      now - entry->playing_since_us >=
+          std::chrono::duration_cast<std::chrono::microseconds>(backoff_.stable_after).count();
   entry->last_error = reason;
   teardown(entry);
   entry->playing_since_us = 0;
 
   RestartPolicy policy = entry->definition.restart;
-  bool restart = policy == RestartPolicy::kAlways ||
-                 (policy == RestartPolicy::kOnFailure && is_error);
+  bool restart =
+      policy == RestartPolicy::kAlways || (policy == RestartPolicy::kOnFailure && is_error);
   if (!restart) {
     entry->state = is_error ? PipelineState::kFailed : PipelineState::kStopped;
     if (is_error) {
@@ -216,8 +218,7 @@ gboolean PipelineManager::on_retry(gpointer user_data) {
   return G_SOURCE_REMOVE;
 }
 
-gboolean PipelineManager::on_bus_message(GstBus* /*bus*/, GstMessage* message,
-                                         gpointer user_data) {
+gboolean PipelineManager::on_bus_message(GstBus* /*bus*/, GstMessage* message, gpointer user_data) {
   auto* entry = static_cast<Entry*>(user_data);
   PipelineManager* self = entry->owner;
   const std::string& name = entry->definition.name;

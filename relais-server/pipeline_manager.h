@@ -34,9 +34,9 @@ struct PipelineStatus {
   PipelineState state = PipelineState::kStarting;
   double uptime_seconds = 0;  // time in PLAYING since the last start, 0 otherwise
   uint32_t restarts = 0;
-  std::string last_error;        // empty if none
-  double next_restart_in = 0;    // seconds, when restarting
-  uint64_t store_errors = 0;     // store outages its store elements reported
+  std::string last_error;      // empty if none
+  double next_restart_in = 0;  // seconds, when restarting
+  uint64_t store_errors = 0;   // store outages its store elements reported
 };
 
 // Counters of one relaisstoresink or relaisstoresrc.

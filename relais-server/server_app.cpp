@@ -12,7 +12,9 @@ ServerApp::ServerApp(const Config& config, GMainContext* context)
   api_.register_routes(&http_);
 }
 
-ServerApp::~ServerApp() { shutdown(); }
+ServerApp::~ServerApp() {
+  shutdown();
+}
 
 bool ServerApp::load_pipelines(std::string* error) {
   if (config_.pipelines_file.empty()) return true;

@@ -28,7 +28,9 @@ bool parse_size(const std::string& text, size_t* out) {
   return true;
 }
 
-bool valid_storage_type(const std::string& t) { return t == "memory" || t == "redis"; }
+bool valid_storage_type(const std::string& t) {
+  return t == "memory" || t == "redis";
+}
 
 // Applies one setting by its variable name; used for both sources so the
 // validation and the messages are the same.
@@ -77,7 +79,8 @@ struct FlagSpec {
 constexpr FlagSpec kFlags[] = {
     {"host", "RELAIS_SERVER_HOST", "ADDRESS", "Listen address (IP literal, default 0.0.0.0)"},
     {"port", "RELAIS_SERVER_PORT", "PORT", "Listen port (default 8080)"},
-    {"storage-type", "RELAIS_STORAGE_TYPE", "TYPE", "Frame store: memory or redis (default memory)"},
+    {"storage-type", "RELAIS_STORAGE_TYPE", "TYPE",
+     "Frame store: memory or redis (default memory)"},
     {"redis-url", "RELAIS_STORAGE_REDIS_URL", "HOST:PORT",
      "Redis address for the redis store (default localhost:6379)"},
     {"log-level", "RELAIS_LOGGING_LEVEL", "LEVEL", "debug, info, warn or error (default info)"},
@@ -143,12 +146,12 @@ ConfigOutcome load_config(const EnvLookup& env, const std::vector<std::string>& 
   gboolean version = FALSE;
   GOptionEntry entries[kFlagCount + 2] = {};
   for (size_t i = 0; i < kFlagCount; ++i) {
-    entries[i] = GOptionEntry{kFlags[i].long_name, 0,           0,
-                              G_OPTION_ARG_STRING, &values[i],  kFlags[i].description,
+    entries[i] = GOptionEntry{kFlags[i].long_name,      0,          0,
+                              G_OPTION_ARG_STRING,      &values[i], kFlags[i].description,
                               kFlags[i].arg_description};
   }
-  entries[kFlagCount] = GOptionEntry{"version", 'V',     0, G_OPTION_ARG_NONE, &version,
-                                     "Print the version and exit", nullptr};
+  entries[kFlagCount] = GOptionEntry{
+      "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", nullptr};
 
   auto free_values = [&] {
     for (auto*& v : values) {
@@ -165,8 +168,7 @@ ConfigOutcome load_config(const EnvLookup& env, const std::vector<std::string>& 
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   g_option_context_add_main_entries(ctx, entries, nullptr);
   g_option_context_add_main_entries(ctx, help_entry, nullptr);
-  std::string summary =
-      "Every flag overrides its environment variable:\n";
+  std::string summary = "Every flag overrides its environment variable:\n";
   for (const auto& flag : kFlags) {
     summary += std::string("  --") + flag.long_name + "  " + flag.variable + "\n";
   }

@@ -53,8 +53,8 @@ bool is_loopback(GSocketAddress* address) {
 }  // namespace
 
 SoupHttpServer::SoupHttpServer(size_t max_body_bytes)
-    : server_(SOUP_SERVER(g_object_new(SOUP_TYPE_SERVER, "server-header", "relais",
-                                      "raw-paths", TRUE, nullptr))),
+    : server_(SOUP_SERVER(
+          g_object_new(SOUP_TYPE_SERVER, "server-header", "relais", "raw-paths", TRUE, nullptr))),
       max_body_bytes_(max_body_bytes) {
   soup_server_add_handler(server_, nullptr, on_request, this, nullptr);
   g_signal_connect(server_, "request-started", G_CALLBACK(on_request_started), this);
@@ -115,22 +115,45 @@ const HttpHandler* SoupHttpServer::find(const std::string& path) const {
 void SoupHttpServer::on_request_started(SoupServer* /*server*/, SoupServerMessage* msg,
                                         gpointer user_data) {
   g_signal_connect(msg, "got-headers", G_CALLBACK(on_got_headers), user_data);
+  g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), user_data);
 }
 
-// Refuses an oversize body from its Content-Length before it is read.
+// Answers 413 on a connection taken over from libsoup, and closes it.
+void SoupHttpServer::refuse_oversize(SoupServerMessage* msg, const std::string& what) {
+  std::string body = error_json("request body " + what + " is over the limit of " +
+                                std::to_string(max_body_bytes_) + " bytes");
+  std::string response =
+      "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  GIOStream* stream = soup_server_message_steal_connection(msg);
+  if (!stream) return;
+  gsize written = 0;
+  g_output_stream_write_all(g_io_stream_get_output_stream(stream), response.data(), response.size(),
+                            &written, nullptr, nullptr);
+  g_io_stream_close(stream, nullptr, nullptr);
+  g_object_unref(stream);
+}
+
+// Refuses an oversize body from its Content-Length before it is read (libsoup
+// would otherwise read all of it first).
 void SoupHttpServer::on_got_headers(SoupServerMessage* msg, gpointer user_data) {
   auto* self = static_cast<SoupHttpServer*>(user_data);
   SoupMessageHeaders* headers = soup_server_message_get_request_headers(msg);
-  goffset length = 0;
-  if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH) {
-    length = soup_message_headers_get_content_length(headers);
-  }
-  if (length > static_cast<goffset>(self->max_body_bytes_)) {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
-                                 "close");
-    set_json_error(msg, 413,
-                   "request body of " + std::to_string(length) + " bytes is over the limit of " +
-                       std::to_string(self->max_body_bytes_) + " bytes");
+  if (soup_message_headers_get_encoding(headers) != SOUP_ENCODING_CONTENT_LENGTH) return;
+  goffset length = soup_message_headers_get_content_length(headers);
+  if (length <= static_cast<goffset>(self->max_body_bytes_)) return;
+  self->refuse_oversize(msg, "of " + std::to_string(length) + " bytes");
+}
+
+// Chunked bodies have no length up front: count while they arrive.
+void SoupHttpServer::on_got_chunk(SoupServerMessage* msg, GBytes* chunk, gpointer user_data) {
+  auto* self = static_cast<SoupHttpServer*>(user_data);
+  static const char kKey[] = "relais-body-bytes";
+  gsize total = GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(msg), kKey)) + g_bytes_get_size(chunk);
+  g_object_set_data(G_OBJECT(msg), kKey, GSIZE_TO_POINTER(total));
+  if (total > self->max_body_bytes_) {
+    self->refuse_oversize(msg, "of at least " + std::to_string(total) + " bytes");
   }
 }
 
@@ -170,9 +193,9 @@ void SoupHttpServer::on_request(SoupServer* /*server*/, SoupServerMessage* msg, 
   SoupMessageBody* body = soup_server_message_get_request_body(msg);
   if (body && body->length > 0) {
     if (static_cast<size_t>(body->length) > self->max_body_bytes_) {
-      set_json_error(msg, 413,
-                     "request body is over the limit of " + std::to_string(self->max_body_bytes_) +
-                         " bytes");
+      set_json_error(
+          msg, 413,
+          "request body is over the limit of " + std::to_string(self->max_body_bytes_) + " bytes");
       return;
     }
     GBytes* bytes = soup_message_body_flatten(body);

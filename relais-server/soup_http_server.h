@@ -35,6 +35,8 @@ class SoupHttpServer : public RouteTable {
                          GHashTable* query, gpointer user_data);
   static void on_request_started(SoupServer* server, SoupServerMessage* msg, gpointer user_data);
   static void on_got_headers(SoupServerMessage* msg, gpointer user_data);
+  static void on_got_chunk(SoupServerMessage* msg, GBytes* chunk, gpointer user_data);
+  void refuse_oversize(SoupServerMessage* msg, const std::string& what);
   const HttpHandler* find(const std::string& path) const;
 
   SoupServer* server_ = nullptr;
