@@ -13,5 +13,5 @@ static gboolean plugin_init(GstPlugin* plugin) {
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, relais,
-                  "Relais: ingest, frame store (memory/Redis), watermark and S3 egress", plugin_init,
-                  VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
+                  "Relais: ingest, frame store (memory/Redis), watermark and S3 egress",
+                  plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

@@ -39,7 +39,7 @@ struct Settings {
 };
 
 struct Private {
-  Settings settings;  // guarded by the object lock
+  Settings settings;       // guarded by the object lock
   std::mutex state_mutex;  // guards store and writer (not held while writing)
   std::shared_ptr<relais::store::Store> store;
   std::unique_ptr<relais::store::Writer> writer;
@@ -78,6 +78,12 @@ static void relais_store_sink_set_property(GObject* object, guint prop_id, const
                                            GParamSpec* pspec) {
   auto* self = RELAIS_STORE_SINK(object);
   relais::ObjectLock lock(self);
+  if (GST_STATE(self) > GST_STATE_READY) {
+    // Settings are read when the element starts; refuse changes that would not apply.
+    GST_WARNING_OBJECT(self, "property '%s' can only be changed in NULL or READY state",
+                       pspec->name);
+    return;
+  }
   Settings& s = self->priv->settings;
   switch (prop_id) {
     case PROP_STORE:
@@ -228,8 +234,8 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
   gobject_class->get_property = relais_store_sink_get_property;
   gobject_class->finalize = relais_store_sink_finalize;
 
-  constexpr auto rw_ready =
-      static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  constexpr auto rw_ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                     GST_PARAM_MUTABLE_READY);
   g_object_class_install_property(
       gobject_class, PROP_STORE,
       g_param_spec_string("store", "Store",
@@ -255,9 +261,9 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
                           0, G_MAXUINT64, DEFAULT_MAX_AGE, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_STATS,
-      g_param_spec_boxed("stats", "Statistics",
-                         "relais-store-stats: frames, bytes, dropped, reconnects", GST_TYPE_STRUCTURE,
-                         static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+      g_param_spec_boxed(
+          "stats", "Statistics", "relais-store-stats: frames, bytes, dropped, reconnects",
+          GST_TYPE_STRUCTURE, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(
@@ -273,4 +279,6 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
   GST_DEBUG_CATEGORY_INIT(relais_store_sink_debug, "relaisstoresink", 0, "Relais frame store sink");
 }
 
-static void relais_store_sink_init(RelaisStoreSink* self) { self->priv = new Private(); }
+static void relais_store_sink_init(RelaisStoreSink* self) {
+  self->priv = new Private();
+}

@@ -75,7 +75,8 @@ static GType relais_store_start_get_type() {
       {RELAIS_STORE_START_LIVE, "Only frames written from now on", "live"},
       {RELAIS_STORE_START_EARLIEST, "From the oldest retained frame", "earliest"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("RelaisStoreStart", values));
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("RelaisStoreStart", values));
   return type;
 }
 
@@ -106,6 +107,12 @@ static void relais_store_src_set_property(GObject* object, guint prop_id, const 
                                           GParamSpec* pspec) {
   auto* self = RELAIS_STORE_SRC(object);
   relais::ObjectLock lock(self);
+  if (GST_STATE(self) > GST_STATE_READY) {
+    // Settings are read when the element starts; refuse changes that would not apply.
+    GST_WARNING_OBJECT(self, "property '%s' can only be changed in NULL or READY state",
+                       pspec->name);
+    return;
+  }
   Settings& s = self->priv->settings;
   switch (prop_id) {
     case PROP_STORE:
@@ -223,7 +230,9 @@ static gboolean relais_store_src_unlock_stop(GstBaseSrc* src) {
 }
 
 // Caps come with the frames: they are set in create().
-static gboolean relais_store_src_negotiate(GstBaseSrc*) { return TRUE; }
+static gboolean relais_store_src_negotiate(GstBaseSrc*) {
+  return TRUE;
+}
 
 static GstClockTime running_time_now(GstElement* element) {
   GstClock* clock = gst_element_get_clock(element);
@@ -244,7 +253,8 @@ static GstClockTime shift(GstClockTime t, GstClockTimeDiff offset) {
 // their spacing; re-anchors after a discontinuity or a large jump.
 static void rebase_timestamps(RelaisStoreSrc* self, GstBuffer* buffer) {
   Private* priv = self->priv;
-  GstClockTime ref = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
+  GstClockTime ref =
+      GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
   if (!GST_CLOCK_TIME_IS_VALID(ref)) return;
   GstClockTime now = running_time_now(GST_ELEMENT(self));
   GstClockTimeDiff drift =
@@ -263,7 +273,8 @@ static GstFlowReturn apply_caps(RelaisStoreSrc* self, const relais::store::CapsS
   Private* priv = self->priv;
   if (!caps) {
     if (priv->caps) return GST_FLOW_OK;
-    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Stream '%s' has no caps.", priv->active_stream.c_str()),
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                      ("Stream '%s' has no caps.", priv->active_stream.c_str()),
                       ("the writer stored a frame without caps"));
     return GST_FLOW_ERROR;
   }
@@ -277,10 +288,10 @@ static GstFlowReturn apply_caps(RelaisStoreSrc* self, const relais::store::CapsS
   }
   GST_DEBUG_OBJECT(self, "caps %s", caps->c_str());
   if (!gst_base_src_set_caps(GST_BASE_SRC(self), parsed.get())) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
-                      ("Downstream does not accept the caps of stream '%s'.",
-                       priv->active_stream.c_str()),
-                      ("caps %s", caps->c_str()));
+    GST_ELEMENT_ERROR(
+        self, CORE, NEGOTIATION,
+        ("Downstream does not accept the caps of stream '%s'.", priv->active_stream.c_str()),
+        ("caps %s", caps->c_str()));
     return GST_FLOW_NOT_NEGOTIATED;
   }
   priv->caps = caps;
@@ -337,8 +348,8 @@ static void relais_store_src_class_init(RelaisStoreSrcClass* klass) {
   gobject_class->get_property = relais_store_src_get_property;
   gobject_class->finalize = relais_store_src_finalize;
 
-  constexpr auto rw_ready =
-      static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  constexpr auto rw_ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                     GST_PARAM_MUTABLE_READY);
   g_object_class_install_property(
       gobject_class, PROP_STORE,
       g_param_spec_string("store", "Store",
@@ -360,10 +371,9 @@ static void relais_store_src_class_init(RelaisStoreSrcClass* klass) {
                         relais_store_timestamps_get_type(), DEFAULT_TIMESTAMPS, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_STATS,
-      g_param_spec_boxed("stats", "Statistics",
-                         "relais-store-stats: frames, bytes, skipped, reconnects",
-                         GST_TYPE_STRUCTURE,
-                         static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+      g_param_spec_boxed(
+          "stats", "Statistics", "relais-store-stats: frames, bytes, skipped, reconnects",
+          GST_TYPE_STRUCTURE, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
@@ -379,9 +389,9 @@ static void relais_store_src_class_init(RelaisStoreSrcClass* klass) {
   pushsrc_class->create = relais_store_src_create;
 
   gst_type_mark_as_plugin_api(relais_store_start_get_type(), static_cast<GstPluginAPIFlags>(0));
-  gst_type_mark_as_plugin_api(relais_store_timestamps_get_type(), static_cast<GstPluginAPIFlags>(0));
-  GST_DEBUG_CATEGORY_INIT(relais_store_src_debug, "relaisstoresrc", 0,
-                          "Relais frame store source");
+  gst_type_mark_as_plugin_api(relais_store_timestamps_get_type(),
+                              static_cast<GstPluginAPIFlags>(0));
+  GST_DEBUG_CATEGORY_INIT(relais_store_src_debug, "relaisstoresrc", 0, "Relais frame store source");
 }
 
 static void relais_store_src_init(RelaisStoreSrc* self) {

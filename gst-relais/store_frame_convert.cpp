@@ -18,7 +18,9 @@ void release_mapped_payload(gpointer data) {
 uint64_t to_store_time(GstClockTime t) {
   return GST_CLOCK_TIME_IS_VALID(t) ? t : store::kTimeNone;
 }
-GstClockTime to_gst_time(uint64_t t) { return t == store::kTimeNone ? GST_CLOCK_TIME_NONE : t; }
+GstClockTime to_gst_time(uint64_t t) {
+  return t == store::kTimeNone ? GST_CLOCK_TIME_NONE : t;
+}
 
 }  // namespace
 
@@ -44,8 +46,8 @@ bool frame_from_buffer(GstBuffer* buffer, const store::CapsString& caps, store::
 }
 
 GstBuffer* buffer_from_frame(const store::Frame& frame) {
-  GstBuffer* buffer = frame.payload ? gst_buffer_new_wrapped_bytes(frame.payload.ref())
-                                    : gst_buffer_new();
+  GstBuffer* buffer =
+      frame.payload ? gst_buffer_new_wrapped_bytes(frame.payload.ref()) : gst_buffer_new();
   GST_BUFFER_PTS(buffer) = to_gst_time(frame.pts);
   GST_BUFFER_DTS(buffer) = to_gst_time(frame.dts);
   GST_BUFFER_DURATION(buffer) = to_gst_time(frame.duration);

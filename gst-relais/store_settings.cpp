@@ -5,8 +5,7 @@ namespace relais {
 bool open_store_for_element(GstElement* element, const std::string& uri, const std::string& stream,
                             std::shared_ptr<store::Store>* out) {
   if (!store::is_valid_stream_name(stream)) {
-    GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
-                      ("Invalid stream name '%s'.", stream.c_str()),
+    GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS, ("Invalid stream name '%s'.", stream.c_str()),
                       ("Set the 'stream' property to 1-64 characters of a-z, 0-9, _ and -."));
     return false;
   }
@@ -19,8 +18,7 @@ bool open_store_for_element(GstElement* element, const std::string& uri, const s
                         ("%s", st.message().c_str()));
       break;
     default:
-      GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
-                        ("Invalid frame store URI '%s'.", uri.c_str()),
+      GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS, ("Invalid frame store URI '%s'.", uri.c_str()),
                         ("%s", st.message().c_str()));
       break;
   }
@@ -29,9 +27,9 @@ bool open_store_for_element(GstElement* element, const std::string& uri, const s
 
 void post_store_status(GstElement* element, const char* status, const std::string& stream,
                        const std::string& uri, const std::string& reason) {
-  GstStructure* s = gst_structure_new("relais-store", "status", G_TYPE_STRING, status, "stream",
-                                      G_TYPE_STRING, stream.c_str(), "store", G_TYPE_STRING,
-                                      uri.c_str(), "reason", G_TYPE_STRING, reason.c_str(), nullptr);
+  GstStructure* s = gst_structure_new(
+      "relais-store", "status", G_TYPE_STRING, status, "stream", G_TYPE_STRING, stream.c_str(),
+      "store", G_TYPE_STRING, uri.c_str(), "reason", G_TYPE_STRING, reason.c_str(), nullptr);
   gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), s));
 }
 

@@ -197,7 +197,8 @@ class MemoryStore : public Store {
       if (s->next_seq == 0) continue;  // only readers waiting, nothing written yet
       StreamInfo info;
       info.name = name;
-      if (!s->frames.empty() && s->frames.back().frame.caps) info.caps = *s->frames.back().frame.caps;
+      if (!s->frames.empty() && s->frames.back().frame.caps)
+        info.caps = *s->frames.back().frame.caps;
       info.updated_unix_ms = s->updated_ms;
       info.frame_rate = s->rates.frame_rate(now);
       info.bitrate = s->rates.bitrate(now);
@@ -235,7 +236,8 @@ class MemoryStore : public Store {
 
 Status open_memory_store(const std::string& uri, std::shared_ptr<Store>* out) {
   // One store per process: every memory:// URI names the same frames.
-  static std::shared_ptr<Store>* shared = new std::shared_ptr<Store>(std::make_shared<MemoryStore>());
+  static std::shared_ptr<Store>* shared =
+      new std::shared_ptr<Store>(std::make_shared<MemoryStore>());
   (void)uri;
   *out = *shared;
   return Status::ok();

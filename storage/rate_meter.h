@@ -43,6 +43,8 @@ class RateMeter {
   uint64_t window_bytes_ = 0;
 };
 
-inline int64_t wall_clock_ms() { return g_get_real_time() / 1000; }
+inline int64_t wall_clock_ms() {
+  return g_get_real_time() / 1000;
+}
 
 }  // namespace relais::store

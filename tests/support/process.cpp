@@ -7,11 +7,10 @@ namespace relais::test {
 bool Process::start(const std::vector<std::string>& argv, const std::string& log_path,
                     std::string* error) {
   stop();
-  GSubprocessLauncher* launcher = g_subprocess_launcher_new(
-      static_cast<GSubprocessFlags>(G_SUBPROCESS_FLAGS_STDIN_INHERIT |
-                                    (log_path.empty() ? G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                                            G_SUBPROCESS_FLAGS_STDERR_SILENCE
-                                                      : G_SUBPROCESS_FLAGS_STDERR_MERGE)));
+  GSubprocessLauncher* launcher = g_subprocess_launcher_new(static_cast<GSubprocessFlags>(
+      G_SUBPROCESS_FLAGS_STDIN_INHERIT |
+      (log_path.empty() ? G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE
+                        : G_SUBPROCESS_FLAGS_STDERR_MERGE)));
   if (!log_path.empty()) g_subprocess_launcher_set_stdout_file_path(launcher, log_path.c_str());
   std::vector<const gchar*> args;
   for (const auto& a : argv) args.push_back(a.c_str());

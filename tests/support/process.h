@@ -17,8 +17,7 @@ class Process {
 
   // Starts argv[0] (looked up in PATH) with the given arguments; output goes to
   // `log_path` when set, else is discarded. Returns false with `error` set.
-  bool start(const std::vector<std::string>& argv, const std::string& log_path,
-             std::string* error);
+  bool start(const std::vector<std::string>& argv, const std::string& log_path, std::string* error);
   // Sends SIGTERM, waits up to 5 s, then SIGKILL.
   void stop();
   // Sends SIGKILL and waits.

@@ -7,10 +7,10 @@ namespace relais::test {
 bool RedisServer::start(std::string* error) {
   if (port_ == 0) port_ = free_loopback_port();
   std::string err;
-  bool ok = process_.start({"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                            "--dir", dir_.path(), "--save", "3600 1", "--appendonly", "no",
-                            "--daemonize", "no", "--protected-mode", "no"},
-                           dir_.file("redis.log"), &err);
+  bool ok = process_.start(
+      {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_.path(),
+       "--save", "3600 1", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"},
+      dir_.file("redis.log"), &err);
   if (!ok) {
     if (error) *error = "cannot start redis-server: " + err;
     return false;
@@ -22,7 +22,9 @@ bool RedisServer::start(std::string* error) {
   return true;
 }
 
-void RedisServer::stop() { process_.stop(); }
+void RedisServer::stop() {
+  process_.stop();
+}
 
 std::string RedisServer::cli(const std::string& args) const {
   std::string cmd = "redis-cli -p " + std::to_string(port_) + " " + args;

@@ -1,0 +1,58 @@
+// One hiredis connection with its endpoint: connect (AUTH, SELECT), commands
+// with binary-safe arguments, and pipelining.
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "redis_uri.h"
+#include "status.h"
+
+namespace relais::store {
+
+struct RedisReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using RedisReplyPtr = std::unique_ptr<redisReply, RedisReplyDeleter>;
+// A reply shared by the frames whose payloads point into it.
+using SharedReply = std::shared_ptr<redisReply>;
+
+struct RedisContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+
+class RedisConnection {
+ public:
+  explicit RedisConnection(RedisEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+  Status connect(std::chrono::milliseconds timeout);
+  void disconnect() { ctx_.reset(); }
+  bool connected() const { return ctx_ != nullptr; }
+
+  // Sets the socket read/write timeout for later commands.
+  void set_timeout(std::chrono::milliseconds timeout);
+
+  // Runs one command. On an I/O error the connection is closed and the
+  // status is kUnavailable; a Redis error reply comes back as a reply of type
+  // REDIS_REPLY_ERROR with an ok status.
+  Status command(const std::vector<std::string_view>& args, RedisReplyPtr* reply);
+
+  // Pipelining: queue commands, then read their replies in order.
+  void append(const std::vector<std::string_view>& args);
+  Status read_reply(RedisReplyPtr* reply);
+
+  const RedisEndpoint& endpoint() const { return endpoint_; }
+  std::string address() const { return endpoint_.host + ":" + std::to_string(endpoint_.port); }
+
+ private:
+  Status io_error(const char* what);
+  RedisEndpoint endpoint_;
+  std::unique_ptr<redisContext, RedisContextDeleter> ctx_;
+};
+
+}  // namespace relais::store

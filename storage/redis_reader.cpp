@@ -1,0 +1,206 @@
+#include "redis_reader.h"
+
+#include <charconv>
+
+namespace relais::store {
+namespace {
+
+constexpr auto kConnectTimeout = std::chrono::milliseconds(500);
+// XREAD blocks in slices so cancel() takes effect within one slice.
+constexpr auto kBlockSlice = std::chrono::milliseconds(100);
+constexpr const char* kReadCount = "64";
+
+uint64_t parse_u64(const redisReply* r, uint64_t fallback) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(r->str, r->str + r->len, v);
+  return (ec == std::errc() && end == r->str + r->len) ? v : fallback;
+}
+
+struct ReplyHolder {
+  SharedReply reply;
+};
+
+void release_reply(gpointer data) {
+  delete static_cast<ReplyHolder*>(data);
+}
+
+}  // namespace
+
+RedisReader::RedisReader(RedisEndpoint endpoint, std::string stream, StartPosition start)
+    : conn_(std::move(endpoint)),
+      stream_(std::move(stream)),
+      frames_key_(redis_schema::frames_key(stream_)),
+      meta_key_(redis_schema::meta_key(stream_)),
+      start_(start) {}
+
+Status RedisReader::open() {
+  Status st = conn_.connect(kConnectTimeout);
+  if (!st.is_ok()) return st;
+  return resolve_start();
+}
+
+Status RedisReader::resolve_start() {
+  RedisReplyPtr reply;
+  Status st = conn_.command({"HMGET", meta_key_, "caps", "keyframe"}, &reply);
+  if (!st.is_ok()) return st;
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+    if (reply->element[0]->type == REDIS_REPLY_STRING)
+      caps_ = make_caps(std::string(reply->element[0]->str, reply->element[0]->len));
+    StreamId keyframe;
+    bool have_keyframe =
+        reply->element[1]->type == REDIS_REPLY_STRING &&
+        StreamId::parse({reply->element[1]->str, reply->element[1]->len}, &keyframe);
+    if (start_ == StartPosition::kKeyframe) {
+      if (have_keyframe) {
+        last_id_ = keyframe.predecessor();
+      } else {
+        last_id_ = {};
+        need_keyframe_ = true;
+      }
+    }
+  }
+  if (start_ == StartPosition::kEarliest) last_id_ = {};
+  if (start_ == StartPosition::kLive) {
+    st = conn_.command({"XREVRANGE", frames_key_, "+", "-", "COUNT", "1"}, &reply);
+    if (!st.is_ok()) return st;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+        reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements >= 1) {
+      const redisReply* id = reply->element[0]->element[0];
+      StreamId::parse({id->str, id->len}, &last_id_);
+    }
+  }
+  return Status::ok();
+}
+
+void RedisReader::parse_entries(const SharedReply& reply, redisReply* entries) {
+  for (size_t i = 0; i < entries->elements; ++i) {
+    redisReply* entry = entries->element[i];
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
+    StreamId id;
+    if (!StreamId::parse({entry->element[0]->str, entry->element[0]->len}, &id)) continue;
+    last_id_ = id;
+    redisReply* fields = entry->element[1];
+    if (fields->type != REDIS_REPLY_ARRAY) continue;
+    Entry e{id, {}};
+    e.frame.caps = caps_;
+    for (size_t f = 0; f + 1 < fields->elements; f += 2) {
+      std::string_view name(fields->element[f]->str, fields->element[f]->len);
+      redisReply* value = fields->element[f + 1];
+      if (name == redis_schema::kPayload) {
+        // The payload points into the reply, which stays alive as long as it.
+        e.frame.payload = Bytes::adopt(g_bytes_new_with_free_func(
+            value->str, value->len, release_reply, new ReplyHolder{reply}));
+      } else if (name == redis_schema::kFlags) {
+        e.frame.flags = static_cast<uint32_t>(parse_u64(value, 0));
+      } else if (name == redis_schema::kPts) {
+        e.frame.pts = parse_u64(value, kTimeNone);
+      } else if (name == redis_schema::kDts) {
+        e.frame.dts = parse_u64(value, kTimeNone);
+      } else if (name == redis_schema::kDuration) {
+        e.frame.duration = parse_u64(value, kTimeNone);
+      } else if (name == redis_schema::kCaps) {
+        std::string_view caps(value->str, value->len);
+        if (!caps_ || *caps_ != caps) caps_ = make_caps(std::string(caps));
+        e.frame.caps = caps_;
+      }
+    }
+    if (!e.frame.payload) e.frame.payload = Bytes::copy_of("", 0);
+    pending_.push_back(std::move(e));
+  }
+}
+
+Status RedisReader::read_some(std::chrono::milliseconds block) {
+  std::string last = last_id_.str();
+  std::string block_ms = std::to_string(std::max<int64_t>(block.count(), 1));
+  conn_.set_timeout(block + std::chrono::milliseconds(2000));
+  RedisReplyPtr reply;
+  Status st = conn_.command(
+      {"XREAD", "COUNT", kReadCount, "BLOCK", block_ms, "STREAMS", frames_key_, last}, &reply);
+  if (!st.is_ok()) return st;
+  if (reply->type == REDIS_REPLY_ERROR)
+    return {StatusCode::kInternal, std::string("Redis refused XREAD: ") + reply->str};
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return Status::ok();  // timeout
+  SharedReply shared(reply.release(), RedisReplyDeleter());
+  redisReply* stream = shared->element[0];
+  if (stream->type == REDIS_REPLY_ARRAY && stream->elements == 2)
+    parse_entries(shared, stream->element[1]);
+  return Status::ok();
+}
+
+bool RedisReader::sleep_until(std::chrono::steady_clock::time_point until) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_until(lock, until, [this] { return cancelled_; });
+  return !cancelled_;
+}
+
+ReadResult RedisReader::next(Frame* out, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (cancelled_) return ReadResult::kCancelled;
+    }
+    while (!pending_.empty()) {
+      Entry e = std::move(pending_.front());
+      pending_.pop_front();
+      if (need_keyframe_ && !e.frame.is_keyframe()) {
+        std::lock_guard lock(mutex_);
+        stats_.skipped++;
+        continue;
+      }
+      need_keyframe_ = false;
+      *out = std::move(e.frame);
+      std::lock_guard lock(mutex_);
+      stats_.frames++;
+      stats_.bytes += out->payload.size();
+      return ReadResult::kFrame;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (!conn_.connected()) {
+      if (!lost_) {
+        lost_ = true;
+        backoff_.schedule(now);
+        return ReadResult::kDisconnected;
+      }
+      if (!backoff_.due(now)) {
+        if (!sleep_until(std::min(backoff_.next(), deadline))) return ReadResult::kCancelled;
+        if (std::chrono::steady_clock::now() >= deadline) return ReadResult::kTimeout;
+        continue;
+      }
+      if (!conn_.connect(kConnectTimeout).is_ok()) {
+        backoff_.schedule(std::chrono::steady_clock::now());
+        continue;
+      }
+      lost_ = false;
+      backoff_.reset();
+      std::lock_guard lock(mutex_);
+      stats_.reconnects++;
+      return ReadResult::kReconnected;
+    }
+    if (now >= deadline) return ReadResult::kTimeout;
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    Status st = read_some(std::min(remaining, kBlockSlice));
+    if (!st.is_ok() && st.code() != StatusCode::kUnavailable) {
+      // A refused read (e.g. the key holds another type): wait and try again.
+      if (!sleep_until(std::min(now + kBlockSlice, deadline))) return ReadResult::kCancelled;
+    }
+  }
+}
+
+void RedisReader::cancel() {
+  std::lock_guard lock(mutex_);
+  cancelled_ = true;
+  wake_.notify_all();
+}
+
+void RedisReader::reset_cancel() {
+  std::lock_guard lock(mutex_);
+  cancelled_ = false;
+}
+
+ReaderStats RedisReader::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+}  // namespace relais::store

@@ -1,0 +1,47 @@
+// The Redis key schema (see README): one stream's keys share the {stream}
+// hash tag so they live in one Redis Cluster slot.
+//   relais:{S}:frames  Redis Stream, one entry per frame
+//   relais:{S}:meta    hash: caps, keyframe (entry id), writer, updated, fps, bitrate
+//   relais:streams     sorted set of stream names scored by last update (ms)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace relais::store::redis_schema {
+
+inline std::string frames_key(const std::string& stream) {
+  return "relais:{" + stream + "}:frames";
+}
+inline std::string meta_key(const std::string& stream) {
+  return "relais:{" + stream + "}:meta";
+}
+inline constexpr const char* kStreamsIndex = "relais:streams";
+
+// Entry fields.
+inline constexpr std::string_view kPayload = "d";
+inline constexpr std::string_view kFlags = "f";
+inline constexpr std::string_view kPts = "pts";
+inline constexpr std::string_view kDts = "dts";
+inline constexpr std::string_view kDuration = "dur";
+inline constexpr std::string_view kCaps = "c";
+
+// A Redis Stream entry id, "<ms>-<seq>".
+struct StreamId {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+
+  std::string str() const { return std::to_string(ms) + "-" + std::to_string(seq); }
+  bool operator<(const StreamId& o) const { return ms < o.ms || (ms == o.ms && seq < o.seq); }
+  bool operator==(const StreamId& o) const { return ms == o.ms && seq == o.seq; }
+  // The id just before this one, so XREAD (exclusive) returns this one first.
+  StreamId predecessor() const {
+    if (seq > 0) return {ms, seq - 1};
+    if (ms > 0) return {ms - 1, UINT64_MAX};
+    return {0, 0};
+  }
+  static bool parse(std::string_view s, StreamId* out);
+};
+
+}  // namespace relais::store::redis_schema

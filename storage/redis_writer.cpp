@@ -1,0 +1,211 @@
+#include "redis_writer.h"
+
+#include <cstring>
+
+namespace relais::store {
+namespace {
+
+constexpr auto kConnectTimeout = std::chrono::milliseconds(500);
+constexpr auto kCommandTimeout = std::chrono::milliseconds(2000);
+constexpr int64_t kMetaIntervalMs = 1000;
+
+bool is_id_conflict(const redisReply* r) {
+  return r->type == REDIS_REPLY_ERROR && std::strstr(r->str, "equal or smaller") != nullptr;
+}
+
+}  // namespace
+
+RedisWriter::RedisWriter(RedisEndpoint endpoint, std::string stream, Retention retention,
+                         std::string node)
+    : conn_(std::move(endpoint)),
+      stream_(std::move(stream)),
+      frames_key_(redis_schema::frames_key(stream_)),
+      meta_key_(redis_schema::meta_key(stream_)),
+      retention_(retention),
+      node_(std::move(node)) {}
+
+Status RedisWriter::open() {
+  return connect_and_sync();
+}
+
+Status RedisWriter::connect_and_sync() {
+  Status st = conn_.connect(kConnectTimeout);
+  if (!st.is_ok()) return st;
+  conn_.set_timeout(kCommandTimeout);
+  // Continue after the newest entry already there, so ids keep increasing.
+  RedisReplyPtr reply;
+  st = conn_.command({"XREVRANGE", frames_key_, "+", "-", "COUNT", "1"}, &reply);
+  if (!st.is_ok()) return st;
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1) {
+    redisReply* entry = reply->element[0];
+    StreamId id;
+    if (entry->type == REDIS_REPLY_ARRAY && entry->elements >= 1 &&
+        StreamId::parse({entry->element[0]->str, entry->element[0]->len}, &id) && last_id_ < id)
+      last_id_ = id;
+  }
+  return Status::ok();
+}
+
+RedisWriter::StreamId RedisWriter::next_id(int64_t now_ms) {
+  auto ms = static_cast<uint64_t>(now_ms);
+  if (ms > last_id_.ms) return {ms, 0};
+  return {last_id_.ms, last_id_.seq + 1};
+}
+
+// MINID for XADD: drop what is beyond max_frames or older than max_age, but
+// never the newest keyframe. Empty when nothing needs trimming.
+std::string RedisWriter::trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe) {
+  std::optional<StreamId> threshold;
+  size_t keep = std::max<uint32_t>(retention_.max_frames, 1);
+  if (ids_.size() + 1 > keep) threshold = ids_[ids_.size() + 1 - keep];
+  if (retention_.max_age.count() > 0 && now_ms > retention_.max_age.count()) {
+    StreamId by_age{static_cast<uint64_t>(now_ms - retention_.max_age.count()), 0};
+    if (!threshold || *threshold < by_age) threshold = by_age;
+  }
+  if (!threshold) return {};
+  StreamId keyframe_id = keyframe ? id : newest_keyframe_.value_or(id);
+  if (keyframe_id < *threshold) threshold = keyframe_id;
+  while (!ids_.empty() && ids_.front() < *threshold) ids_.pop_front();
+  return threshold->str();
+}
+
+Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_conflict) {
+  *id_conflict = false;
+  int64_t now = wall_clock_ms();
+  bool keyframe = frame.is_keyframe();
+  std::string id_str = id.str();
+  std::string minid = trim_threshold(now, id, keyframe);
+  uint32_t flags = frame.flags;
+  if (need_keyframe_) flags |= kFlagDiscont;  // first frame after an outage
+  std::string flags_str = std::to_string(flags);
+  std::string pts = std::to_string(frame.pts), dts = std::to_string(frame.dts),
+              dur = std::to_string(frame.duration);
+  bool caps_changed = frame.caps && (!caps_sent_ || *caps_sent_ != *frame.caps);
+  bool with_caps = frame.caps && (caps_changed || keyframe || (frame.flags & kFlagHeader));
+
+  std::vector<std::string_view> xadd = {"XADD", frames_key_};
+  if (!minid.empty()) {
+    xadd.insert(xadd.end(), {"MINID", "~", minid});
+  }
+  xadd.push_back(id_str);
+  xadd.insert(xadd.end(), {redis_schema::kPayload,
+                           std::string_view(reinterpret_cast<const char*>(frame.payload.data()),
+                                            frame.payload.size()),
+                           redis_schema::kFlags, flags_str});
+  if (frame.pts != kTimeNone) xadd.insert(xadd.end(), {redis_schema::kPts, pts});
+  if (frame.dts != kTimeNone) xadd.insert(xadd.end(), {redis_schema::kDts, dts});
+  if (frame.duration != kTimeNone) xadd.insert(xadd.end(), {redis_schema::kDuration, dur});
+  if (with_caps) xadd.insert(xadd.end(), {redis_schema::kCaps, *frame.caps});
+  conn_.append(xadd);
+  int replies = 1;
+
+  rates_.record(now, frame.payload.size());
+  bool publish = keyframe || caps_changed || now - meta_published_ms_ >= kMetaIntervalMs;
+  std::string now_str = std::to_string(now);
+  std::string fps, bitrate;
+  if (publish) {
+    fps = std::to_string(rates_.frame_rate(now));
+    bitrate = std::to_string(rates_.bitrate(now));
+    std::vector<std::string_view> hset = {"HSET",  meta_key_, "writer", node_,     "updated",
+                                          now_str, "fps",     fps,      "bitrate", bitrate};
+    if (frame.caps) hset.insert(hset.end(), {"caps", *frame.caps});
+    if (keyframe) hset.insert(hset.end(), {"keyframe", id_str});
+    conn_.append(hset);
+    conn_.append({"ZADD", redis_schema::kStreamsIndex, now_str, stream_});
+    replies += 2;
+  }
+
+  Status result = Status::ok();
+  for (int i = 0; i < replies; ++i) {
+    RedisReplyPtr reply;
+    Status st = conn_.read_reply(&reply);
+    if (!st.is_ok()) return st;  // connection closed by read_reply
+    if (i == 0 && is_id_conflict(reply.get())) {
+      *id_conflict = true;
+    } else if (reply->type == REDIS_REPLY_ERROR && result.is_ok()) {
+      result = {StatusCode::kInternal, std::string("Redis refused a write: ") + reply->str};
+    }
+  }
+  if (*id_conflict || !result.is_ok()) return result;
+  if (publish) meta_published_ms_ = now;
+  last_id_ = id;
+  ids_.push_back(id);
+  if (keyframe) newest_keyframe_ = id;
+  if (with_caps) caps_sent_ = frame.caps;
+  return Status::ok();
+}
+
+WriteResult RedisWriter::fail(const Status& st) {
+  set_error(st.message());
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  bool first = !outage_;
+  outage_ = true;
+  need_keyframe_ = true;
+  backoff_.schedule(Backoff::Clock::now());
+  return first ? WriteResult::kLost : WriteResult::kDropped;
+}
+
+WriteResult RedisWriter::write(const Frame& frame) {
+  bool recovering = false;
+  if (!conn_.connected()) {
+    if (!backoff_.due(Backoff::Clock::now())) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return WriteResult::kDropped;
+    }
+    Status st = connect_and_sync();
+    if (!st.is_ok()) return fail(st);
+    recovering = outage_;
+  }
+  if (need_keyframe_ && !frame.is_keyframe()) {
+    // Deltas after a gap cannot be decoded: wait for the next keyframe.
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return WriteResult::kDropped;
+  }
+  StreamId id = next_id(wall_clock_ms());
+  bool conflict = false;
+  Status st = send(frame, id, &conflict);
+  if (st.is_ok() && conflict) {
+    // Someone else wrote a newer id (another writer, or clocks): resync once.
+    Status sync = connect_and_sync();
+    if (!sync.is_ok()) return fail(sync);
+    st = send(frame, next_id(wall_clock_ms()), &conflict);
+    if (st.is_ok() && conflict) st = {StatusCode::kInternal, "stream ids keep conflicting"};
+  }
+  if (!st.is_ok()) {
+    if (st.code() == StatusCode::kUnavailable) return fail(st);
+    set_error(st.message());
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return WriteResult::kDropped;
+  }
+  need_keyframe_ = false;
+  frames_.fetch_add(1, std::memory_order_relaxed);
+  bytes_.fetch_add(frame.payload.size(), std::memory_order_relaxed);
+  if (outage_) {
+    outage_ = false;
+    backoff_.reset();
+    reconnects_.fetch_add(1, std::memory_order_relaxed);
+    recovering = true;
+  }
+  return recovering ? WriteResult::kReconnected : WriteResult::kWritten;
+}
+
+WriterStats RedisWriter::stats() const {
+  WriterStats st;
+  st.frames = frames_.load(std::memory_order_relaxed);
+  st.bytes = bytes_.load(std::memory_order_relaxed);
+  st.dropped = dropped_.load(std::memory_order_relaxed);
+  st.reconnects = reconnects_.load(std::memory_order_relaxed);
+  return st;
+}
+
+std::string RedisWriter::last_error() const {
+  std::lock_guard lock(error_mutex_);
+  return last_error_;
+}
+
+void RedisWriter::set_error(const std::string& e) {
+  std::lock_guard lock(error_mutex_);
+  last_error_ = e;
+}
+
+}  // namespace relais::store

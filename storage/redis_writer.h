@@ -1,0 +1,59 @@
+// Appends frames to one stream in Redis, reconnecting with back-off.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+#include "rate_meter.h"
+#include "redis_backoff.h"
+#include "redis_connection.h"
+#include "redis_schema.h"
+#include "store.h"
+
+namespace relais::store {
+
+class RedisWriter : public Writer {
+ public:
+  RedisWriter(RedisEndpoint endpoint, std::string stream, Retention retention, std::string node);
+  // Connects; fails when Redis cannot be reached now.
+  Status open();
+
+  WriteResult write(const Frame& frame) override;
+  WriterStats stats() const override;
+  std::string last_error() const override;
+
+ private:
+  using StreamId = redis_schema::StreamId;
+  Status connect_and_sync();
+  StreamId next_id(int64_t now_ms);
+  std::string trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe);
+  Status send(const Frame& frame, const StreamId& id, bool* id_conflict);
+  WriteResult fail(const Status& st);
+  void set_error(const std::string& e);
+
+  RedisConnection conn_;
+  const std::string stream_;
+  const std::string frames_key_;
+  const std::string meta_key_;
+  const Retention retention_;
+  const std::string node_;
+
+  // Used only from the writing thread.
+  Backoff backoff_;
+  bool outage_ = false;         // the store was lost and not yet regained
+  bool need_keyframe_ = false;  // after an outage, resume at a keyframe
+  StreamId last_id_;
+  std::deque<StreamId> ids_;  // ids written by this writer still retained
+  std::optional<StreamId> newest_keyframe_;
+  CapsString caps_sent_;
+  int64_t meta_published_ms_ = 0;
+  RateMeter rates_;
+
+  std::atomic<uint64_t> frames_{0}, bytes_{0}, dropped_{0}, reconnects_{0};
+  mutable std::mutex error_mutex_;  // guards last_error_
+  std::string last_error_;
+};
+
+}  // namespace relais::store

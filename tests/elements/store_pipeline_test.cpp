@@ -1,0 +1,242 @@
+// The store elements in real pipelines: errors on the bus, H.264 across two
+// processes through a real redis-server, and a Redis outage mid-stream.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gst/app/gstappsink.h>
+
+#include "gst_handles.h"
+#include "process.h"
+#include "redis_server.h"
+#include "temp_dir.h"
+
+using namespace std::chrono_literals;
+using relais::ElementRef;
+using relais::MessagePtr;
+
+namespace {
+
+ElementRef launch(const std::string& desc) {
+  GError* err = nullptr;
+  ElementRef p = ElementRef::adopt(gst_parse_launch(desc.c_str(), &err));
+  EXPECT_EQ(err, nullptr) << (err ? err->message : "");
+  g_clear_error(&err);
+  return p;
+}
+
+// Waits for a message of one of `types`; nullptr after the timeout.
+MessagePtr wait_message(GstElement* pipeline, GstMessageType types,
+                        GstClockTime timeout = 10 * GST_SECOND) {
+  relais::BusRef bus = relais::BusRef::adopt(gst_element_get_bus(pipeline));
+  return MessagePtr(gst_bus_timed_pop_filtered(bus.get(), timeout, types));
+}
+
+std::string error_text(GstMessage* msg) {
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_error(msg, &err, &debug);
+  std::string text = std::string(err->message) + " | " + (debug ? debug : "");
+  g_error_free(err);
+  g_free(debug);
+  return text;
+}
+
+std::string start_and_expect_error(const std::string& desc) {
+  ElementRef p = launch(desc);
+  gst_element_set_state(p.get(), GST_STATE_PLAYING);
+  MessagePtr msg = wait_message(p.get(), GST_MESSAGE_ERROR, 5 * GST_SECOND);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+  return msg ? error_text(msg.get()) : std::string();
+}
+
+TEST(StorePipelines, BadSettingsAreClearErrorsOnTheBus) {
+  int closed_port = relais::test::free_loopback_port();
+  struct Case {
+    std::string element;
+    std::string expect;
+  } cases[] = {
+      {"relaisstoresink store=memory:// stream=Bad/Name", "Invalid stream name"},
+      {"relaisstoresink store=memory://", "Invalid stream name"},
+      {"relaisstoresink store=ftp://host stream=ok", "Invalid frame store URI"},
+      {"relaisstoresink store=redis://host:notaport stream=ok", "Invalid frame store URI"},
+      {"relaisstoresink store=redis://127.0.0.1:" + std::to_string(closed_port) + " stream=ok",
+       "Could not reach the frame store"},
+  };
+  for (const auto& c : cases) {
+    std::string text = start_and_expect_error("videotestsrc num-buffers=5 ! " + c.element);
+    EXPECT_NE(text.find(c.expect), std::string::npos) << c.element << " -> " << text;
+  }
+  for (const auto& c : cases) {
+    std::string src = c.element;
+    src.replace(0, std::string("relaisstoresink").size(), "relaisstoresrc");
+    std::string text = start_and_expect_error(src + " ! fakesink");
+    EXPECT_NE(text.find(c.expect), std::string::npos) << src << " -> " << text;
+  }
+}
+
+TEST(StorePipelines, BothElementsAreDocumentedForGstInspect) {
+  for (const char* name : {"relaisstoresink", "relaisstoresrc"}) {
+    gchar* out = nullptr;
+    gint status = 0;
+    std::string cmd = std::string("gst-inspect-1.0 ") + name;
+    ASSERT_TRUE(g_spawn_command_line_sync(cmd.c_str(), &out, nullptr, &status, nullptr));
+    std::string text = out ? out : "";
+    g_free(out);
+    EXPECT_EQ(status, 0) << text;
+    for (const char* needle : {"store", "stream", "Frame store URI", "stats", "Relais"})
+      EXPECT_NE(text.find(needle), std::string::npos) << name << " lacks " << needle;
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Pulls `count` buffers from an appsink and concatenates their bytes.
+std::string pull_bytes(GstElement* appsink, int count) {
+  std::string out;
+  for (int i = 0; i < count; ++i) {
+    relais::SamplePtr sample(gst_app_sink_try_pull_sample(GST_APP_SINK(appsink), 10 * GST_SECOND));
+    if (!sample) break;
+    relais::MappedBuffer map(gst_sample_get_buffer(sample.get()), GST_MAP_READ);
+    out.append(reinterpret_cast<const char*>(map.data()), map.size());
+  }
+  return out;
+}
+
+TEST(StorePipelines, H264WrittenByOneProcessIsReadByteIdenticalByAnother) {
+  relais::test::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  relais::test::TempDir dir;
+  const int frames = 60;
+
+  // The writer is a separate gst-launch process; it also keeps a copy of
+  // exactly what it wrote.
+  std::string reference = dir.file("written.h264");
+  relais::test::Process writer;
+  ASSERT_TRUE(writer.start({"gst-launch-1.0",
+                            "-q",
+                            "videotestsrc",
+                            "num-buffers=" + std::to_string(frames),
+                            "!",
+                            "video/x-raw,width=320,height=240,framerate=30/1",
+                            "!",
+                            "x264enc",
+                            "key-int-max=15",
+                            "speed-preset=ultrafast",
+                            "!",
+                            "h264parse",
+                            "!",
+                            "video/x-h264,stream-format=byte-stream,alignment=au",
+                            "!",
+                            "tee",
+                            "name=t",
+                            "!",
+                            "queue",
+                            "!",
+                            "relaisstoresink",
+                            "sync=false",
+                            "store=" + redis.uri(),
+                            "stream=e2e",
+                            "t.",
+                            "!",
+                            "queue",
+                            "!",
+                            "filesink",
+                            "location=" + reference},
+                           dir.file("writer.log"), &error))
+      << error;
+
+  ElementRef reader = launch("relaisstoresrc store=" + redis.uri() +
+                             " stream=e2e start=earliest timestamps=original ! appsink name=out "
+                             "sync=false");
+  gst_element_set_state(reader.get(), GST_STATE_PLAYING);
+  ElementRef appsink = ElementRef::adopt(gst_bin_get_by_name(GST_BIN(reader.get()), "out"));
+  std::string received = pull_bytes(appsink.get(), frames);
+  gst_element_set_state(reader.get(), GST_STATE_NULL);
+  writer.stop();
+
+  std::string written = read_file(reference);
+  ASSERT_GT(written.size(), 1000u);
+  EXPECT_EQ(received.size(), written.size());
+  EXPECT_TRUE(received == written) << "bytes differ";
+}
+
+bool has_store_status(GstElement* pipeline, const char* status, GstClockTime timeout) {
+  relais::BusRef bus = relais::BusRef::adopt(gst_element_get_bus(pipeline));
+  gint64 end = g_get_monotonic_time() + static_cast<gint64>(timeout / 1000);
+  while (g_get_monotonic_time() < end) {
+    MessagePtr msg(gst_bus_timed_pop_filtered(
+        bus.get(), 100 * GST_MSECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR)));
+    if (!msg) continue;
+    if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
+      ADD_FAILURE() << "pipeline error: " << error_text(msg.get());
+      return false;
+    }
+    const GstStructure* s = gst_message_get_structure(msg.get());
+    if (gst_structure_has_name(s, "relais-store") &&
+        g_strcmp0(gst_structure_get_string(s, "status"), status) == 0)
+      return true;
+  }
+  return false;
+}
+
+guint64 stat_of(GstElement* pipeline, const char* element, const char* field) {
+  ElementRef el = ElementRef::adopt(gst_bin_get_by_name(GST_BIN(pipeline), element));
+  GstStructure* s = nullptr;
+  g_object_get(el.get(), "stats", &s, nullptr);
+  relais::StructurePtr stats(s);
+  guint64 v = 0;
+  gst_structure_get_uint64(s, field, &v);
+  return v;
+}
+
+TEST(StorePipelines, PipelinesKeepRunningThroughARedisOutage) {
+  relais::test::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  ElementRef writer = launch(
+      "videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! h264parse ! "
+      "relaisstoresink name=store store=" +
+      redis.uri() + " stream=cam");
+  ElementRef reader = launch("relaisstoresrc name=store store=" + redis.uri() +
+                             " stream=cam ! appsink name=out sync=false max-buffers=1000");
+  gst_element_set_state(writer.get(), GST_STATE_PLAYING);
+  gst_element_set_state(reader.get(), GST_STATE_PLAYING);
+  ElementRef appsink = ElementRef::adopt(gst_bin_get_by_name(GST_BIN(reader.get()), "out"));
+  ASSERT_EQ(pull_bytes(appsink.get(), 10).empty(), false);
+
+  redis.stop();
+  EXPECT_TRUE(has_store_status(writer.get(), "disconnected", 5 * GST_SECOND));
+  EXPECT_TRUE(has_store_status(reader.get(), "disconnected", 5 * GST_SECOND));
+  std::this_thread::sleep_for(500ms);
+  GstState state;
+  gst_element_get_state(writer.get(), &state, nullptr, 0);
+  EXPECT_EQ(state, GST_STATE_PLAYING);
+  EXPECT_GT(stat_of(writer.get(), "store", "dropped"), 0u);
+
+  ASSERT_TRUE(redis.start(&error)) << error;
+  EXPECT_TRUE(has_store_status(writer.get(), "reconnected", 10 * GST_SECOND));
+  EXPECT_TRUE(has_store_status(reader.get(), "reconnected", 10 * GST_SECOND));
+  // Drain what was buffered before the outage, then new frames must flow.
+  while (true) {
+    relais::SamplePtr s(gst_app_sink_try_pull_sample(GST_APP_SINK(appsink.get()), 0));
+    if (!s) break;
+  }
+  EXPECT_EQ(pull_bytes(appsink.get(), 10).empty(), false);
+  EXPECT_EQ(stat_of(writer.get(), "store", "reconnects"), 1u);
+  EXPECT_GE(stat_of(reader.get(), "store", "reconnects"), 1u);
+  gst_element_set_state(writer.get(), GST_STATE_NULL);
+  gst_element_set_state(reader.get(), GST_STATE_NULL);
+}
+
+}  // namespace
