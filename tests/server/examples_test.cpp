@@ -184,7 +184,9 @@ TEST(Examples, EveryExampleReachesPlaying) {
   };
   EXPECT_TRUE(run_until(has_streams, 15000)) << "the demo and the relay should write demo, cam1";
   for (const auto& s : streams) {
-    if (s.name == "demo") EXPECT_NE(s.caps.find("video/x-h264"), std::string::npos) << s.caps;
+    if (s.name == "demo") {
+      EXPECT_NE(s.caps.find("video/x-h264"), std::string::npos) << s.caps;
+    }
   }
   manager.clear();
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "process.h"
+#include "redis_server.h"
 #include "raw_http.h"
 #include "temp_dir.h"
 
@@ -295,6 +296,35 @@ TEST(ServerProcess, BadInputIsRefusedAndTheServerKeepsServing) {
   auto list = s.get("/api/v1/pipelines");
   EXPECT_EQ(list.status, 200);
   EXPECT_EQ(list.body.find("\"name\":\"x\""), std::string::npos) << list.body;
+}
+
+TEST(ServerProcess, ReadinessFollowsTheRedisStore) {
+  RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  std::string address = "127.0.0.1:" + std::to_string(redis.port());
+  Server s({"--storage-type", "redis", "--redis-url", address});
+  ASSERT_TRUE(s.ok()) << s.log();
+  auto ready = s.get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_NE(ready.body.find("redis://" + address), std::string::npos) << ready.body;
+  // The file's pipeline writes through Redis, and the stream is listed from it.
+  ASSERT_TRUE(eventually([&] {
+    return s.get("/api/v1/streams").body.find("\"name\":\"file-cam\"") != std::string::npos;
+  })) << s.get("/api/v1/streams").body
+      << s.log();
+  EXPECT_NE(redis.cli("ZRANGE relais:streams 0 -1").find("file-cam"), std::string::npos);
+
+  redis.stop();
+  auto down = s.get("/readyz");
+  EXPECT_EQ(down.status, 503);
+  EXPECT_NE(message_of(down).find("not reachable"), std::string::npos) << down.body;
+  EXPECT_EQ(s.get("/api/v1/streams").status, 503);
+  EXPECT_EQ(s.get("/healthz").status, 200);  // alive, just not ready
+  EXPECT_NE(s.get("/metrics").body.find("relais_store_up 0"), std::string::npos);
+
+  ASSERT_TRUE(redis.start(&error)) << error;
+  EXPECT_TRUE(eventually([&] { return s.get("/readyz").status == 200; }));
 }
 
 TEST(ServerProcess, StopsCleanlyOnSigterm) {
