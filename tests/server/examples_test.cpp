@@ -6,6 +6,7 @@
 #include <gst/rtsp-server/rtsp-server.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -99,6 +100,14 @@ class S3Server {
            wait_for_port(port_, 15000);
   }
   int port() const { return port_; }
+  // True once an object whose key ends in `suffix` is stored.
+  bool has_object(const std::string& suffix) const {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path(), ec)) {
+      if (e.path().string().find(suffix) != std::string::npos) return true;
+    }
+    return false;
+  }
 
  private:
   TempDir dir_;
@@ -188,5 +197,8 @@ TEST(Examples, EveryExampleReachesPlaying) {
       EXPECT_NE(s.caps.find("video/x-h264"), std::string::npos) << s.caps;
     }
   }
+  // The recording closes its first 10-second segment as an S3 object.
+  EXPECT_TRUE(run_until([&] { return s3.has_object("demo/00000.ts"); }, 30000))
+      << "no recording segment reached s3rver";
   manager.clear();
 }
