@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "glib_handles.h"
+#include "modules.h"
 #include "server_app.h"
 #include "server_config.h"
 #include "server_log.h"
@@ -20,9 +21,6 @@ gboolean on_quit_signal(gpointer loop) {
   g_main_loop_quit(static_cast<GMainLoop*>(loop));
   return G_SOURCE_CONTINUE;
 }
-
-// Other modules (WHEP viewers, cluster) register their routes and metrics here.
-void register_modules(ServerApp* /*app*/, const Config& /*config*/) {}
 
 }  // namespace
 
@@ -49,9 +47,10 @@ int main(int argc, char** argv) {
   {
     relais::GMainLoopPtr loop(g_main_loop_new(nullptr, FALSE));
     ServerApp app(config, nullptr);
-    register_modules(&app, config);
+    ModuleHandles modules;
     std::string error;
-    if (!app.listen(&error) || !app.load_pipelines(&error)) {
+    if (!register_modules(&app, config, &modules, &error) || !app.listen(&error) ||
+        !app.load_pipelines(&error)) {
       log_error("%s", error.c_str());
       status = 1;
     } else {
@@ -61,7 +60,8 @@ int main(int argc, char** argv) {
       g_source_remove(sigint);
       g_source_remove(sigterm);
     }
-    app.shutdown();
+    app.shutdown();  // HTTP closed, pipelines stopped
+    modules.clear();
   }
   gst_deinit();
   return status;
