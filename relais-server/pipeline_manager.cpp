@@ -64,7 +64,7 @@ std::string describe_error(GstMessage* message) {
   text += err ? err->message : "error";
   if (dbg) {
     std::string detail = dbg.get();
-    if (detail.size() > 400) detail = detail.substr(0, 400) + "...";
+    if (detail.size() > 400) detail.replace(400, std::string::npos, "...");
     text += " (" + detail + ")";
   }
   return text;

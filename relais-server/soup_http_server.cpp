@@ -224,7 +224,7 @@ void SoupHttpServer::on_request(SoupServer* /*server*/, SoupServerMessage* msg, 
       G_CALLBACK(+[](gpointer data) { static_cast<Exchange*>(data)->disconnected = true; }),
       exchange.get());
 
-  Responder respond = [exchange](HttpResponse response) {
+  Responder respond = [exchange](const HttpResponse& response) {
     if (exchange->answered) return;
     exchange->answered = true;
     if (exchange->disconnected) return;

@@ -327,6 +327,24 @@ TEST(ServerProcess, ReadinessFollowsTheRedisStore) {
   EXPECT_TRUE(eventually([&] { return s.get("/readyz").status == 200; }));
 }
 
+TEST(ServerProcess, EnvironmentConfiguresTheServer) {
+  // The child inherits this environment; flags are not used here.
+  g_setenv("RELAIS_API_TOKEN", kToken, TRUE);
+  g_setenv("RELAIS_LOGGING_LEVEL", "warn", TRUE);
+  Server quiet;
+  g_unsetenv("RELAIS_API_TOKEN");
+  g_unsetenv("RELAIS_LOGGING_LEVEL");
+  ASSERT_TRUE(quiet.ok()) << quiet.log();
+  EXPECT_EQ(http_request(quiet.port(), "POST", "/api/v1/pipelines", kLiveDef).status, 401);
+  // The broken pipeline's warning shows, the info lines do not.
+  ASSERT_TRUE(eventually([&] { return quiet.log().find("nosuchelement") != std::string::npos; }));
+  EXPECT_EQ(quiet.log().find("listening on"), std::string::npos) << quiet.log();
+
+  Server chatty({"--log-level", "info"});
+  ASSERT_TRUE(chatty.ok());
+  EXPECT_TRUE(eventually([&] { return chatty.log().find("listening on") != std::string::npos; }));
+}
+
 TEST(ServerProcess, StopsCleanlyOnSigterm) {
   TempDir dir;
   std::ofstream(dir.file("p.json"))
