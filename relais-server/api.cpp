@@ -1,5 +1,7 @@
 #include "api.h"
 
+#include <cmath>
+
 #include "auth.h"
 #include "glib_handles.h"
 #include "json_handles.h"
@@ -45,8 +47,9 @@ void add_pipeline(JsonBuilder* b, const PipelineStatus& p) {
   json_builder_add_string_value(b, restart_policy_name(p.definition.restart));
   json_builder_set_member_name(b, "state");
   json_builder_add_string_value(b, pipeline_state_name(p.state));
+  // Whole units: json-glib prints doubles with 17 digits (4.6798679999999999).
   json_builder_set_member_name(b, "uptime_seconds");
-  json_builder_add_double_value(b, p.uptime_seconds);
+  json_builder_add_int_value(b, static_cast<gint64>(p.uptime_seconds));
   json_builder_set_member_name(b, "restarts");
   json_builder_add_int_value(b, p.restarts);
   json_builder_set_member_name(b, "last_error");
@@ -57,8 +60,8 @@ void add_pipeline(JsonBuilder* b, const PipelineStatus& p) {
     json_builder_add_string_value(b, err.get());
   }
   if (p.state == PipelineState::kRestarting) {
-    json_builder_set_member_name(b, "next_restart_in_seconds");
-    json_builder_add_double_value(b, p.next_restart_in);
+    json_builder_set_member_name(b, "next_restart_in_ms");
+    json_builder_add_int_value(b, static_cast<gint64>(p.next_restart_in * 1000));
   }
   json_builder_end_object(b);
 }
@@ -228,9 +231,9 @@ HttpResponse Api::streams(const HttpRequest& r) {
     GCharPtr caps(g_utf8_make_valid(info.caps.c_str(), -1));
     json_builder_add_string_value(j, caps.get());
     json_builder_set_member_name(j, "frame_rate");
-    json_builder_add_double_value(j, info.frame_rate);
+    json_builder_add_double_value(j, std::round(info.frame_rate * 100) / 100);
     json_builder_set_member_name(j, "bitrate");
-    json_builder_add_double_value(j, info.bitrate);
+    json_builder_add_int_value(j, static_cast<gint64>(info.bitrate));
     json_builder_set_member_name(j, "updated_unix_ms");
     json_builder_add_int_value(j, info.updated_unix_ms);
     json_builder_set_member_name(j, "updated");
