@@ -29,6 +29,8 @@ HttpResponse method_not_allowed(const std::string& allow) {
 
 namespace {
 
+HttpResponse streams_json(const std::string& uri);
+
 constexpr const char kPipelinesPath[] = "/api/v1/pipelines";
 constexpr const char kStreamsPath[] = "/api/v1/streams";
 
@@ -90,8 +92,12 @@ std::string html_escape(const std::string& s) {
 
 }  // namespace
 
-Api::Api(PipelineManager* manager, std::string store_uri, std::string api_token)
-    : manager_(manager), store_uri_(std::move(store_uri)), api_token_(std::move(api_token)) {}
+Api::Api(PipelineManager* manager, std::string store_uri, std::string api_token,
+         GMainContext* context)
+    : manager_(manager),
+      store_uri_(std::move(store_uri)),
+      api_token_(std::move(api_token)),
+      workers_(context) {}
 
 void Api::add_metrics_provider(MetricsProvider provider) {
   metrics_providers_.push_back(std::move(provider));
@@ -99,30 +105,38 @@ void Api::add_metrics_provider(MetricsProvider provider) {
 
 void Api::register_routes(RouteTable* routes) {
   auto handler = [this](const HttpRequest& request, Responder respond) {
-    respond(handle(request));
+    Reply reply = plan(request);
+    if (!reply.work) {
+      respond(std::move(reply.response));
+      return;
+    }
+    // Store round trips (Redis) never block the main context.
+    workers_.run(std::move(reply.work), std::move(respond));
   };
   for (const char* prefix : {"/", "/healthz", "/readyz", "/metrics", "/api/v1/"}) {
     routes->add_prefix(prefix, handler);
   }
 }
 
-store::Status Api::store(std::shared_ptr<store::Store>* out) {
-  return store::open_store(store_uri_, out);
-}
-
-HttpResponse Api::handle(const HttpRequest& r) {
+Api::Reply Api::plan(const HttpRequest& r) {
   const std::string& path = r.path;
-  if (path == "/healthz") return healthz(r);
+  if (path == "/healthz") return Reply::now(healthz(r));
   if (path == "/readyz") return readyz(r);
   if (path == "/metrics") return metrics(r);
-  if (path == kPipelinesPath) return pipelines(r);
+  if (path == kPipelinesPath) return Reply::now(pipelines(r));
   if (path == kStreamsPath) return streams(r);
   if (path == "/") return index(r);
   std::string prefix = std::string(kPipelinesPath) + "/";
   if (path.compare(0, prefix.size(), prefix) == 0) {
-    return pipeline(r, path.substr(prefix.size()));
+    return Reply::now(pipeline(r, path.substr(prefix.size())));
   }
-  return error_response(404, "no such route; see /api/v1/pipelines, /api/v1/streams, /metrics");
+  return Reply::now(
+      error_response(404, "no such route; see /api/v1/pipelines, /api/v1/streams, /metrics"));
+}
+
+HttpResponse Api::handle(const HttpRequest& r) {
+  Reply reply = plan(r);
+  return reply.work ? reply.work() : std::move(reply.response);
 }
 
 HttpResponse Api::healthz(const HttpRequest& r) {
@@ -130,35 +144,42 @@ HttpResponse Api::healthz(const HttpRequest& r) {
   return json_response(200, "{\"status\":\"ok\"}");
 }
 
-HttpResponse Api::readyz(const HttpRequest& r) {
-  if (!is_get(r)) return method_not_allowed("GET, HEAD");
-  std::shared_ptr<store::Store> s;
-  store::Status st = store(&s);
-  if (st.is_ok()) st = s->ping();
-  if (!st.is_ok()) {
-    return error_response(503,
-                          "the frame store " + store_uri_ + " is not reachable: " + st.message());
-  }
-  JsonBuilderPtr b(json_builder_new());
-  json_builder_begin_object(b.get());
-  json_builder_set_member_name(b.get(), "status");
-  json_builder_add_string_value(b.get(), "ready");
-  json_builder_set_member_name(b.get(), "store");
-  json_builder_add_string_value(b.get(), store_uri_.c_str());
-  json_builder_end_object(b.get());
-  return json_response(200, to_json(b.get()));
+Api::Reply Api::readyz(const HttpRequest& r) {
+  if (!is_get(r)) return Reply::now(method_not_allowed("GET, HEAD"));
+  return Reply::later([uri = store_uri_] {
+    std::shared_ptr<store::Store> s;
+    store::Status st = store::open_store(uri, &s);
+    if (st.is_ok()) st = s->ping();
+    if (!st.is_ok()) {
+      return error_response(503, "the frame store " + uri + " is not reachable: " + st.message());
+    }
+    JsonBuilderPtr b(json_builder_new());
+    json_builder_begin_object(b.get());
+    json_builder_set_member_name(b.get(), "status");
+    json_builder_add_string_value(b.get(), "ready");
+    json_builder_set_member_name(b.get(), "store");
+    json_builder_add_string_value(b.get(), uri.c_str());
+    json_builder_end_object(b.get());
+    return json_response(200, to_json(b.get()));
+  });
 }
 
-HttpResponse Api::metrics(const HttpRequest& r) {
-  if (!is_get(r)) return method_not_allowed("GET, HEAD");
-  std::shared_ptr<store::Store> s;
-  store::Status st = store(&s);
-  if (st.is_ok()) st = s->ping();
-  HttpResponse resp;
-  resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  resp.body = render_metrics(manager_->list(), manager_->store_stats(), st.is_ok());
-  for (const auto& provider : metrics_providers_) resp.body += provider();
-  return resp;
+Api::Reply Api::metrics(const HttpRequest& r) {
+  if (!is_get(r)) return Reply::now(method_not_allowed("GET, HEAD"));
+  // Pipelines and other modules are read here, on the main context; only
+  // the store probe runs elsewhere.
+  std::string others;
+  for (const auto& provider : metrics_providers_) others += provider();
+  return Reply::later([uri = store_uri_, pipelines = manager_->list(),
+                       elements = manager_->store_stats(), others = std::move(others)] {
+    std::shared_ptr<store::Store> s;
+    store::Status st = store::open_store(uri, &s);
+    if (st.is_ok()) st = s->ping();
+    HttpResponse resp;
+    resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    resp.body = render_metrics(pipelines, elements, st.is_ok()) + others;
+    return resp;
+  });
 }
 
 HttpResponse Api::pipelines(const HttpRequest& r) {
@@ -209,14 +230,20 @@ HttpResponse Api::pipeline(const HttpRequest& r, const std::string& name) {
   return resp;
 }
 
-HttpResponse Api::streams(const HttpRequest& r) {
-  if (!is_get(r)) return method_not_allowed("GET, HEAD");
+Api::Reply Api::streams(const HttpRequest& r) {
+  if (!is_get(r)) return Reply::now(method_not_allowed("GET, HEAD"));
+  return Reply::later([uri = store_uri_] { return streams_json(uri); });
+}
+
+namespace {
+
+HttpResponse streams_json(const std::string& uri) {
   std::shared_ptr<store::Store> s;
-  store::Status st = store(&s);
+  store::Status st = store::open_store(uri, &s);
   std::vector<store::StreamInfo> list;
   if (st.is_ok()) st = s->list_streams(&list);
   if (!st.is_ok()) {
-    return error_response(503, "cannot list streams in " + store_uri_ + ": " + st.message());
+    return error_response(503, "cannot list streams in " + uri + ": " + st.message());
   }
   JsonBuilderPtr b(json_builder_new());
   JsonBuilder* j = b.get();
@@ -247,32 +274,37 @@ HttpResponse Api::streams(const HttpRequest& r) {
   return json_response(200, to_json(j));
 }
 
-HttpResponse Api::index(const HttpRequest& r) {
-  if (!is_get(r)) return method_not_allowed("GET, HEAD");
-  std::string html =
-      "<!doctype html><html><head><meta charset=\"utf-8\"><title>Relais</title></head>"
-      "<body><h1>Relais</h1><h2>Streams</h2><ul>";
-  std::shared_ptr<store::Store> s;
-  std::vector<store::StreamInfo> list;
-  store::Status st = store(&s);
-  if (st.is_ok()) st = s->list_streams(&list);
-  if (!st.is_ok()) html += "<li>store unavailable: " + html_escape(st.message()) + "</li>";
-  for (const auto& info : list) {
-    std::string n = html_escape(info.name);
-    html += "<li><a href=\"/watch/" + n + "\">" + n + "</a> " + html_escape(info.caps) + "</li>";
-  }
-  html += "</ul><h2>Pipelines</h2><ul>";
+}  // namespace
+
+Api::Reply Api::index(const HttpRequest& r) {
+  if (!is_get(r)) return Reply::now(method_not_allowed("GET, HEAD"));
+  std::string pipelines;
   for (const auto& p : manager_->list()) {
-    html += "<li>" + html_escape(p.definition.name) + ": " + pipeline_state_name(p.state) + "</li>";
+    pipelines +=
+        "<li>" + html_escape(p.definition.name) + ": " + pipeline_state_name(p.state) + "</li>";
   }
-  html +=
-      "</ul><p><a href=\"/api/v1/pipelines\">/api/v1/pipelines</a> "
-      "<a href=\"/api/v1/streams\">/api/v1/streams</a> <a href=\"/metrics\">/metrics</a></p>"
-      "</body></html>\n";
-  HttpResponse resp;
-  resp.content_type = "text/html; charset=utf-8";
-  resp.body = std::move(html);
-  return resp;
+  return Reply::later([uri = store_uri_, pipelines = std::move(pipelines)] {
+    std::string html =
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Relais</title></head>"
+        "<body><h1>Relais</h1><h2>Streams</h2><ul>";
+    std::shared_ptr<store::Store> s;
+    std::vector<store::StreamInfo> list;
+    store::Status st = store::open_store(uri, &s);
+    if (st.is_ok()) st = s->list_streams(&list);
+    if (!st.is_ok()) html += "<li>store unavailable: " + html_escape(st.message()) + "</li>";
+    for (const auto& info : list) {
+      std::string n = html_escape(info.name);
+      html += "<li><a href=\"/watch/" + n + "\">" + n + "</a> " + html_escape(info.caps) + "</li>";
+    }
+    html += "</ul><h2>Pipelines</h2><ul>" + pipelines +
+            "</ul><p><a href=\"/api/v1/pipelines\">/api/v1/pipelines</a> "
+            "<a href=\"/api/v1/streams\">/api/v1/streams</a> <a href=\"/metrics\">/metrics</a></p>"
+            "</body></html>\n";
+    HttpResponse resp;
+    resp.content_type = "text/html; charset=utf-8";
+    resp.body = std::move(html);
+    return resp;
+  });
 }
 
 }  // namespace relais::server

@@ -8,7 +8,7 @@ ServerApp::ServerApp(const Config& config, GMainContext* context)
     : config_(config),
       manager_(context),
       http_(config.max_body_bytes),
-      api_(&manager_, config.store_uri(), config.api_token) {
+      api_(&manager_, config.store_uri(), config.api_token, context) {
   api_.register_routes(&http_);
 }
 

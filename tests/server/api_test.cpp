@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <json-glib/json-glib.h>
 
+#include <map>
+#include <optional>
+
 #include "api.h"
 #include "auth.h"
 
@@ -161,6 +164,43 @@ TEST_F(ApiTest, BadInputGetsTheRightStatusAndAMessage) {
     EXPECT_FALSE(message_of(r).empty()) << req.path << ": " << r.body;
   }
   EXPECT_TRUE(manager.list().empty());
+}
+
+namespace {
+class CapturingRoutes : public RouteTable {
+ public:
+  void add_prefix(const std::string& prefix, HttpHandler handler) override {
+    handlers[prefix] = std::move(handler);
+  }
+  std::map<std::string, HttpHandler> handlers;
+};
+}  // namespace
+
+TEST_F(ApiTest, StoreRoutesAnswerOnTheMainContextWithoutBlockingIt) {
+  Api api(&manager, "memory://", "");
+  CapturingRoutes routes;
+  api.register_routes(&routes);
+  for (const char* prefix : {"/", "/healthz", "/readyz", "/metrics", "/api/v1/"}) {
+    EXPECT_TRUE(routes.handlers.count(prefix)) << prefix;
+  }
+  for (const char* path : {"/readyz", "/metrics", "/api/v1/streams", "/"}) {
+    std::optional<HttpResponse> answer;
+    GThread* answered_on = nullptr;
+    routes.handlers["/"](request("GET", path), [&](HttpResponse r) {
+      answer = std::move(r);
+      answered_on = g_thread_self();
+    });
+    EXPECT_FALSE(answer) << path << ": answered before the main context ran";
+    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (!answer && g_get_monotonic_time() < deadline) g_main_context_iteration(nullptr, FALSE);
+    ASSERT_TRUE(answer) << path;
+    EXPECT_EQ(answer->status, 200) << path;
+    EXPECT_EQ(answered_on, g_thread_self()) << path;
+  }
+  // Answers that need no store come at once.
+  bool at_once = false;
+  routes.handlers["/healthz"](request("GET", "/healthz"), [&](HttpResponse) { at_once = true; });
+  EXPECT_TRUE(at_once);
 }
 
 TEST_F(ApiTest, MetricsIncludeProviders) {
