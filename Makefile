@@ -17,18 +17,20 @@ $(BUILD)/build.ninja:
 build: $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD) -j $(JOBS)
 
-test: build
+test: deps build
 	$(MESON) test -C $(BUILD) --num-processes $(JOBS) --print-errorlogs
 
 bench: build
 	bash bench/run.sh $(BUILD)
 
-coverage: $(BUILD)/build.ninja
-	$(MESON) configure $(BUILD) -Db_coverage=true
-	$(MESON) compile -C $(BUILD) -j $(JOBS)
-	$(MESON) test -C $(BUILD) --num-processes $(JOBS) --print-errorlogs
+# Coverage uses its own build directory so the normal build stays unprofiled.
+COVERAGE_BUILD ?= build-coverage
+coverage: deps
+	test -f $(COVERAGE_BUILD)/build.ninja || $(MESON) setup $(COVERAGE_BUILD) -Db_coverage=true -Dbench=disabled
+	$(MESON) compile -C $(COVERAGE_BUILD) -j $(JOBS)
+	$(MESON) test -C $(COVERAGE_BUILD) --num-processes $(JOBS) --print-errorlogs
 	mkdir -p coverage
-	gcovr -r . $(BUILD) --filter gst-relais/ --filter storage/ --filter relais-server/ \
+	gcovr -r . $(COVERAGE_BUILD) --filter gst-relais/ --filter storage/ --filter relais-server/ \
 	  --html-details coverage/index.html --print-summary
 	@echo "coverage report: coverage/index.html"
 
@@ -49,4 +51,4 @@ profile: build
 	bash bench/profile.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) coverage
+	rm -rf $(BUILD) $(COVERAGE_BUILD) coverage

@@ -16,9 +16,18 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   redis-server redis-tools curl fonts-dejavu-core
+  openssl
   gcovr clang-format clang-tidy cppcheck valgrind
   nodejs npm chromium
 )
+
+# NodeSource's nodejs bundles npm and conflicts with Debian's npm package:
+# when an npm command is already there, do not ask apt for one.
+if command -v npm >/dev/null 2>&1; then
+  kept=()
+  for p in "${packages[@]}"; do [ "$p" = npm ] || kept+=("$p"); done
+  packages=("${kept[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -7,8 +7,13 @@
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
+  ok |= GST_ELEMENT_REGISTER(relaissrc, plugin);
   ok |= GST_ELEMENT_REGISTER(relaisstoresink, plugin);
   ok |= GST_ELEMENT_REGISTER(relaisstoresrc, plugin);
+  ok |= GST_ELEMENT_REGISTER(relaiswatermark, plugin);
+#if RELAIS_HAVE_S3
+  ok |= GST_ELEMENT_REGISTER(relaiss3sink, plugin);
+#endif
   return ok;
 }
 

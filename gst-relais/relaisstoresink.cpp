@@ -2,7 +2,9 @@
  * SECTION:element-relaisstoresink
  *
  * Writes every buffer it receives (any caps, encoded or raw) to a frame store,
- * with timestamps, flags and caps, under a stream name. Readers in the same
+ * with timestamps, flags and caps, under a stream name. It does not wait for
+ * preroll (async=false by default), so a writer and a reader of the same
+ * stream may share one pipeline. Readers in the same
  * process (memory://) or on any machine sharing the Redis (redis://) follow
  * the stream with relaisstoresrc.
  *
@@ -281,4 +283,7 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
 
 static void relais_store_sink_init(RelaisStoreSink* self) {
   self->priv = new Private();
+  // A store sink renders nothing, so waiting for preroll buys nothing; not
+  // waiting lets a writer and a reader of the same stream share one pipeline.
+  gst_base_sink_set_async_enabled(GST_BASE_SINK(self), FALSE);
 }

@@ -1,6 +1,11 @@
 #include "redis_connection.h"
 
 #include <sys/time.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace relais::store {
 namespace {
@@ -14,14 +19,15 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-Status RedisConnection::connect(std::chrono::milliseconds timeout) {
+Status RedisConnection::connect(std::chrono::milliseconds timeout,
+                                std::chrono::milliseconds command_timeout) {
   ctx_.reset(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, to_timeval(timeout)));
   if (!ctx_ || ctx_->err) {
     std::string why = ctx_ ? ctx_->errstr : "out of memory";
     ctx_.reset();
     return {StatusCode::kUnavailable, "cannot connect to Redis at " + address() + ": " + why};
   }
-  set_timeout(timeout);
+  set_timeout(command_timeout);
   RedisReplyPtr reply;
   if (!endpoint_.password.empty()) {
     std::vector<std::string_view> auth = {"AUTH"};
@@ -77,6 +83,60 @@ void RedisConnection::append(const std::vector<std::string_view>& args) {
     lens.push_back(a.size());
   }
   redisAppendCommandArgv(ctx_.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+}
+
+Status RedisConnection::send_direct(const std::vector<std::vector<std::string_view>>& commands) {
+  if (!ctx_) return {StatusCode::kUnavailable, "not connected to Redis at " + address()};
+  for (int done = 0; !done;) {  // commands queued by append() go first
+    if (redisBufferWrite(ctx_.get(), &done) != REDIS_OK) return io_error("write failed");
+  }
+  // RESP framing: "*<n>\r\n", then "$<len>\r\n<arg>\r\n" per argument. The
+  // framing lives in frame_ (offsets first: frame_ may move while it grows);
+  // the arguments are written from where they are.
+  frame_.clear();
+  struct Piece {
+    size_t begin, end;     // framing before the argument, in frame_
+    std::string_view arg;  // what follows it (none for the piece closing a command)
+  };
+  std::vector<Piece> pieces;
+  for (const auto& args : commands) {
+    size_t begin = frame_.size();
+    frame_ += "*" + std::to_string(args.size()) + "\r\n";
+    for (std::string_view arg : args) {
+      frame_ += "$" + std::to_string(arg.size()) + "\r\n";
+      pieces.push_back({begin, frame_.size(), arg});
+      begin = frame_.size();
+      frame_ += "\r\n";
+    }
+    pieces.push_back({begin, frame_.size(), {}});
+  }
+  std::vector<iovec> iov;
+  iov.reserve(2 * pieces.size());
+  for (const Piece& p : pieces) {
+    iov.push_back({frame_.data() + p.begin, p.end - p.begin});
+    if (!p.arg.empty()) iov.push_back({const_cast<char*>(p.arg.data()), p.arg.size()});
+  }
+
+  size_t next = 0;
+  while (next < iov.size()) {
+    msghdr msg{};
+    msg.msg_iov = iov.data() + next;
+    msg.msg_iovlen = std::min<size_t>(iov.size() - next, IOV_MAX);
+    ssize_t n = sendmsg(ctx_->fd, &msg, MSG_NOSIGNAL);  // a closed peer is an error, not SIGPIPE
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string why = errno == EAGAIN ? "timed out" : std::strerror(errno);
+      ctx_.reset();
+      return {StatusCode::kUnavailable, "write failed on Redis at " + address() + ": " + why};
+    }
+    auto left = static_cast<size_t>(n);
+    while (next < iov.size() && left >= iov[next].iov_len) left -= iov[next++].iov_len;
+    if (left > 0) {
+      iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + left;
+      iov[next].iov_len -= left;
+    }
+  }
+  return Status::ok();
 }
 
 Status RedisConnection::read_reply(RedisReplyPtr* reply) {

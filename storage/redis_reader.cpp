@@ -6,6 +6,9 @@ namespace relais::store {
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::milliseconds(500);
+// Opening waits this long for answers: Redis busy sending large replies to
+// other readers can take longer than kConnectTimeout to answer a PING.
+constexpr auto kOpenTimeout = std::chrono::milliseconds(2000);
 // XREAD blocks in slices so cancel() takes effect within one slice.
 constexpr auto kBlockSlice = std::chrono::milliseconds(100);
 constexpr const char* kReadCount = "64";
@@ -34,7 +37,7 @@ RedisReader::RedisReader(RedisEndpoint endpoint, std::string stream, StartPositi
       start_(start) {}
 
 Status RedisReader::open() {
-  Status st = conn_.connect(kConnectTimeout);
+  Status st = conn_.connect(kConnectTimeout, kOpenTimeout);
   if (!st.is_ok()) return st;
   return resolve_start();
 }

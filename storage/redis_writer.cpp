@@ -96,8 +96,7 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
   if (frame.dts != kTimeNone) xadd.insert(xadd.end(), {redis_schema::kDts, dts});
   if (frame.duration != kTimeNone) xadd.insert(xadd.end(), {redis_schema::kDuration, dur});
   if (with_caps) xadd.insert(xadd.end(), {redis_schema::kCaps, *frame.caps});
-  conn_.append(xadd);
-  int replies = 1;
+  std::vector<std::vector<std::string_view>> commands = {std::move(xadd)};
 
   rates_.record(now, frame.payload.size());
   bool publish = keyframe || caps_changed || now - meta_published_ms_ >= kMetaIntervalMs;
@@ -110,13 +109,16 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
                                           now_str, "fps",     fps,      "bitrate", bitrate};
     if (frame.caps) hset.insert(hset.end(), {"caps", *frame.caps});
     if (keyframe) hset.insert(hset.end(), {"keyframe", id_str});
-    conn_.append(hset);
-    conn_.append({"ZADD", redis_schema::kStreamsIndex, now_str, stream_});
-    replies += 2;
+    commands.push_back(std::move(hset));
+    commands.push_back({"ZADD", redis_schema::kStreamsIndex, now_str, stream_});
   }
+  // One write, and the payload goes out without being copied.
+  Status sent = conn_.send_direct(commands);
+  if (!sent.is_ok()) return sent;
+  const size_t replies = commands.size();
 
   Status result = Status::ok();
-  for (int i = 0; i < replies; ++i) {
+  for (size_t i = 0; i < replies; ++i) {
     RedisReplyPtr reply;
     Status st = conn_.read_reply(&reply);
     if (!st.is_ok()) return st;  // connection closed by read_reply

@@ -77,6 +77,29 @@ TEST(StorePipelines, BadSettingsAreClearErrorsOnTheBus) {
   }
 }
 
+TEST(StorePipelines, WriterAndReaderOfOneStreamShareAPipeline) {
+  // The sink must not wait for preroll, or the reader branch never gets a frame.
+  ElementRef p = launch(
+      "videotestsrc is-live=true num-buffers=30 ! video/x-raw,width=64,height=48 ! "
+      "relaisstoresink stream=shared relaisstoresrc stream=shared num-buffers=10 ! fakesink");
+  gst_element_set_state(p.get(), GST_STATE_PLAYING);
+  MessagePtr msg =
+      wait_message(p.get(), static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+  ASSERT_TRUE(msg) << "no EOS: the branches wait for each other";
+  EXPECT_EQ(GST_MESSAGE_TYPE(msg.get()), GST_MESSAGE_EOS);
+}
+
+TEST(StorePipelines, AStreamWithUnparsableCapsIsAClearError) {
+  relais::test::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  redis.cli("XADD 'relais:{bad}:frames' '*' d x f 1 c 'video/x-raw, width=(int)'");
+  std::string text = start_and_expect_error(
+      "relaisstoresrc start=earliest stream=bad store=" + redis.uri() + " ! fakesink");
+  EXPECT_NE(text.find("invalid caps"), std::string::npos) << text;
+}
+
 TEST(StorePipelines, BothElementsAreDocumentedForGstInspect) {
   for (const char* name : {"relaisstoresink", "relaisstoresrc"}) {
     gchar* out = nullptr;
@@ -161,7 +184,9 @@ TEST(StorePipelines, H264WrittenByOneProcessIsReadByteIdenticalByAnother) {
   ElementRef appsink = ElementRef::adopt(gst_bin_get_by_name(GST_BIN(reader.get()), "out"));
   std::string received = pull_bytes(appsink.get(), frames);
   gst_element_set_state(reader.get(), GST_STATE_NULL);
-  writer.stop();
+  int status = -1;
+  ASSERT_TRUE(writer.wait_exit(30000, &status)) << "writer did not finish";
+  EXPECT_EQ(status, 0);
 
   std::string written = read_file(reference);
   ASSERT_GT(written.size(), 1000u);

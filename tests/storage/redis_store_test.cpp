@@ -175,3 +175,59 @@ TEST_F(RedisStoreTest, WriterAndReaderSurviveARedisRestart) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(RedisStoreTest, MalformedEntriesWrittenByOthersDoNotBreakAReader) {
+  // Entries another program put there: no payload, garbage numbers, unknown fields.
+  redis_.cli("XADD 'relais:{odd}:frames' 1-1 f notanumber pts -5 junk x");
+  redis_.cli("XADD 'relais:{odd}:frames' 1-2 d hello f 1 pts 18446744073709551616 c video/x-h264");
+  std::unique_ptr<Reader> r;
+  ASSERT_TRUE(store_->open_reader("odd", StartPosition::kEarliest, &r).is_ok());
+  Frame f;
+  ASSERT_EQ(r->next(&f, 2s), ReadResult::kFrame);
+  EXPECT_EQ(f.payload.size(), 0u);
+  EXPECT_EQ(f.flags, 0u);
+  EXPECT_EQ(f.pts, kTimeNone);
+  ASSERT_EQ(r->next(&f, 2s), ReadResult::kFrame);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(f.payload.data()), f.payload.size()),
+            "hello");
+  EXPECT_TRUE(f.is_keyframe());
+  EXPECT_EQ(f.pts, kTimeNone);  // out of range
+  ASSERT_TRUE(f.caps);
+  EXPECT_EQ(*f.caps, "video/x-h264");
+}
+
+TEST_F(RedisStoreTest, AKeyOfTheWrongTypeIsAnErrorForWritersAndAWaitForReaders) {
+  redis_.cli("SET 'relais:{clash}:frames' not-a-stream");
+  std::unique_ptr<Writer> w;
+  ASSERT_TRUE(store_->open_writer("clash", {}, &w).is_ok());
+  EXPECT_EQ(w->write(frame(0, true)), WriteResult::kDropped);
+  EXPECT_NE(w->last_error().find("WRONGTYPE"), std::string::npos) << w->last_error();
+  std::unique_ptr<Reader> r;
+  ASSERT_TRUE(store_->open_reader("clash", StartPosition::kEarliest, &r).is_ok());
+  Frame f;
+  EXPECT_EQ(r->next(&f, 300ms), ReadResult::kTimeout);
+  // Once the key is fixed, frames flow.
+  redis_.cli("DEL 'relais:{clash}:frames'");
+  EXPECT_EQ(w->write(frame(1, true)), WriteResult::kWritten);
+  ASSERT_EQ(r->next(&f, 2s), ReadResult::kFrame);
+  EXPECT_EQ(f.pts, 1u);
+}
+
+TEST_F(RedisStoreTest, MalformedMetaIsIgnored) {
+  redis_.cli("HSET 'relais:{meta}:meta' keyframe garbage caps ''");
+  redis_.cli("ZADD relais:streams 1 meta");
+  std::unique_ptr<Reader> r;
+  ASSERT_TRUE(store_->open_reader("meta", StartPosition::kKeyframe, &r).is_ok());
+  std::vector<StreamInfo> streams;
+  EXPECT_TRUE(store_->list_streams(&streams).is_ok());
+  std::unique_ptr<Writer> w;
+  ASSERT_TRUE(store_->open_writer("meta", {}, &w).is_ok());
+  ASSERT_EQ(w->write(frame(7, true)), WriteResult::kWritten);
+  Frame f;
+  ASSERT_EQ(r->next(&f, 2s), ReadResult::kFrame);
+  EXPECT_EQ(f.pts, 7u);
+}
+
+}  // namespace

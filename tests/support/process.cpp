@@ -31,6 +31,17 @@ bool Process::running() const {
   return proc_ && g_subprocess_get_identifier(proc_) != nullptr;
 }
 
+bool Process::wait_exit(int timeout_ms, int* exit_status) {
+  if (!proc_) return false;
+  for (int waited = 0; waited < timeout_ms && g_subprocess_get_identifier(proc_) != nullptr;
+       waited += 10)
+    g_usleep(10000);
+  if (g_subprocess_get_identifier(proc_) != nullptr) return false;
+  g_subprocess_wait(proc_, nullptr, nullptr);
+  if (exit_status) *exit_status = g_subprocess_get_exit_status(proc_);
+  return true;
+}
+
 void Process::stop() {
   if (!proc_) return;
   g_subprocess_send_signal(proc_, SIGTERM);

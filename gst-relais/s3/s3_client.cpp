@@ -1,0 +1,434 @@
+#include "s3_client.h"
+
+#include <libsoup/soup.h>
+
+#include <algorithm>
+
+#include "s3_xml.h"
+
+namespace relais::s3 {
+
+namespace {
+
+constexpr char kService[] = "s3";
+
+std::string amz_now() {
+  GDateTime* now = g_date_time_new_now_utc();
+  gchar* s = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
+  std::string out = s;
+  g_free(s);
+  g_date_time_unref(now);
+  return out;
+}
+
+bool is_ip_literal(const std::string& host) {
+  return g_hostname_is_ip_address(host.c_str());
+}
+
+// Virtual-host style needs the bucket to be a DNS label sequence.
+bool dns_compatible_bucket(const std::string& bucket, bool https) {
+  if (bucket.size() < 3 || bucket.size() > 63) return false;
+  for (char c : bucket) {
+    if (!(g_ascii_islower(c) || g_ascii_isdigit(c) || c == '-' || c == '.')) return false;
+    if (c == '.' && https) return false;  // the certificate is *.s3...: one label only
+  }
+  return true;
+}
+
+std::string printable_excerpt(const Bytes& body) {
+  std::string s(reinterpret_cast<const char*>(body.data()), std::min<gsize>(body.size(), 160));
+  for (char& c : s)
+    if (!g_ascii_isprint(c)) c = ' ';
+  return s;
+}
+
+bool retryable_status(guint status, const std::string& code) {
+  return status >= 500 || status == 429 || status == 408 || code == "RequestTimeout" ||
+         code == "SlowDown" || code == "InternalError";
+}
+
+}  // namespace
+
+struct S3Client::Call {
+  const char* operation;
+  const char* method;
+  std::string bucket;
+  std::string key;
+  sigv4::Pairs query;
+  Bytes body;
+  std::string content_type;
+};
+
+struct S3Client::Response {
+  guint status = 0;
+  Bytes body;
+  std::string etag;
+  std::string request_id;
+};
+
+std::string S3Error::describe() const {
+  std::string out = operation + ": ";
+  if (status) out += "HTTP " + std::to_string(status);
+  if (!code.empty()) out += (status ? " " : "") + code;
+  if (!message.empty()) out += (status || !code.empty() ? ": " : "") + message;
+  if (!request_id.empty()) out += " (request id " + request_id + ")";
+  if (attempts > 1) out += " after " + std::to_string(attempts) + " attempts";
+  return out;
+}
+
+S3Client::S3Client(const ClientConfig& config) : config_(config) {}
+
+std::unique_ptr<S3Client> S3Client::create(const ClientConfig& config, std::string* error) {
+  std::unique_ptr<S3Client> client(new S3Client(config));
+  ClientConfig& c = client->config_;
+  if (c.region.empty()) c.region = "us-east-1";
+  if (c.endpoint.empty()) c.endpoint = "https://s3." + c.region + ".amazonaws.com";
+  if (c.retry_attempts == 0) c.retry_attempts = 1;
+  if (c.access_key.empty() || c.secret_key.empty()) {
+    *error =
+        "No S3 credentials: set access-key and secret-access-key, or AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY";
+    return nullptr;
+  }
+  GError* err = nullptr;
+  GUri* uri = g_uri_parse(c.endpoint.c_str(), G_URI_FLAGS_ENCODED, &err);
+  if (!uri) {
+    *error = "Invalid endpoint URI '" + c.endpoint + "': " + err->message;
+    g_error_free(err);
+    return nullptr;
+  }
+  GUriPtr guard(uri);
+  std::string scheme = g_uri_get_scheme(uri) ? g_uri_get_scheme(uri) : "";
+  const char* host = g_uri_get_host(uri);
+  const char* path = g_uri_get_path(uri);
+  if ((scheme != "http" && scheme != "https") || !host || !*host) {
+    *error = "Invalid endpoint URI '" + c.endpoint +
+             "': expected http://host[:port] or https://host[:port]";
+    return nullptr;
+  }
+  if (path && *path && std::string(path) != "/") {
+    *error = "Invalid endpoint URI '" + c.endpoint + "': it must not have a path";
+    return nullptr;
+  }
+  client->scheme_ = scheme;
+  client->host_ = host;
+  client->port_ = g_uri_get_port(uri);
+
+  client->context_.reset(g_main_context_new());
+  g_main_context_push_thread_default(client->context_.get());
+  client->session_.reset(soup_session_new_with_options("user-agent", "relais/0.1 relaiss3sink",
+                                                       "max-conns-per-host", 4, nullptr));
+  g_main_context_pop_thread_default(client->context_.get());
+  client->cancellable_.reset(g_cancellable_new());
+  return client;
+}
+
+S3Client::~S3Client() {
+  if (!session_) return;
+  g_main_context_push_thread_default(context_.get());
+  soup_session_abort(session_.get());
+  session_.reset();
+  // Let libsoup finish closing connections on this context.
+  while (g_main_context_iteration(context_.get(), FALSE)) {
+  }
+  g_main_context_pop_thread_default(context_.get());
+}
+
+void S3Client::cancel() {
+  g_cancellable_cancel(cancellable_.get());
+}
+
+void S3Client::reset_cancel() {
+  g_cancellable_reset(cancellable_.get());
+}
+
+bool S3Client::use_path_style(const std::string& bucket) const {
+  return config_.force_path_style || is_ip_literal(host_) || host_ == "localhost" ||
+         !dns_compatible_bucket(bucket, scheme_ == "https");
+}
+
+std::string S3Client::object_url(const std::string& bucket, const std::string& key) const {
+  std::string authority = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
+  if (port_ > 0) authority += ":" + std::to_string(port_);
+  if (use_path_style(bucket))
+    return scheme_ + "://" + authority + sigv4::uri_encode("/" + bucket + "/" + key, false);
+  return scheme_ + "://" + bucket + "." + authority + sigv4::uri_encode("/" + key, false);
+}
+
+bool S3Client::sleep_cancellable(guint ms) {
+  GPollFD pfd;
+  if (!g_cancellable_make_pollfd(cancellable_.get(), &pfd)) {
+    g_usleep(static_cast<gulong>(ms) * 1000);
+    return !g_cancellable_is_cancelled(cancellable_.get());
+  }
+  gint64 deadline = g_get_monotonic_time() + static_cast<gint64>(ms) * 1000;
+  while (!g_cancellable_is_cancelled(cancellable_.get())) {
+    gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+    if (left <= 0) break;
+    g_poll(&pfd, 1, static_cast<gint>(left));
+  }
+  g_cancellable_release_fd(cancellable_.get());
+  return !g_cancellable_is_cancelled(cancellable_.get());
+}
+
+namespace {
+
+struct Pending {
+  bool done = false;
+  bool timed_out = false;
+  GBytes* body = nullptr;
+  GError* error = nullptr;
+  GCancellable* op = nullptr;  // owned by send_once()
+};
+
+void on_sent(GObject* source, GAsyncResult* result, gpointer data) {
+  auto* p = static_cast<Pending*>(data);
+  p->body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &p->error);
+  p->done = true;
+}
+
+gboolean on_timeout(gpointer data) {
+  auto* p = static_cast<Pending*>(data);
+  p->timed_out = true;
+  g_cancellable_cancel(p->op);
+  return G_SOURCE_REMOVE;
+}
+
+void forward_cancel(GCancellable*, gpointer op) {
+  g_cancellable_cancel(G_CANCELLABLE(op));
+}
+
+}  // namespace
+
+bool S3Client::send_once(const Call& call, Response* response, S3Error* error) {
+  const bool path_style = use_path_style(call.bucket);
+  std::string raw_path = path_style ? "/" + call.bucket + "/" + call.key : "/" + call.key;
+  std::string host = path_style ? host_ : call.bucket + "." + host_;
+  std::string query = sigv4::canonical_query(call.query);
+  GUri* uri = g_uri_build(G_URI_FLAGS_ENCODED, scheme_.c_str(), nullptr, host.c_str(), port_,
+                          sigv4::uri_encode(raw_path, false).c_str(),
+                          query.empty() ? nullptr : query.c_str(), nullptr);
+  ObjectPtr<SoupMessage> message(soup_message_new_from_uri(call.method, uri));
+  g_uri_unref(uri);
+  SoupMessage* msg = message.get();
+  SoupMessageHeaders* headers = soup_message_get_request_headers(msg);
+  const Bytes& body = call.body;
+  std::string payload_hash =
+      body ? sigv4::sha256_hex(body.data(), body.size()) : sigv4::sha256_hex(nullptr, 0);
+  std::string amz_date = amz_now();
+
+  if (body || g_strcmp0(call.method, "PUT") == 0 || g_strcmp0(call.method, "POST") == 0) {
+    Bytes b = body ? body : Bytes::copy_of("", 0);
+    soup_message_set_request_body_from_bytes(
+        msg, call.content_type.empty() ? nullptr : call.content_type.c_str(), b.get());
+  }
+  soup_message_headers_replace(headers, "x-amz-date", amz_date.c_str());
+  soup_message_headers_replace(headers, "x-amz-content-sha256", payload_hash.c_str());
+  if (!config_.session_token.empty())
+    soup_message_headers_replace(headers, "x-amz-security-token", config_.session_token.c_str());
+
+  sigv4::Request req;
+  req.method = call.method;
+  req.path = raw_path;
+  req.query = call.query;
+  req.payload_hash = payload_hash;
+  // libsoup only adds Host when writing the request; set it now so that the
+  // signed value is the one sent (with the port unless it is the default).
+  std::string host_header = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (port_ > 0 && !(scheme_ == "http" && port_ == 80) && !(scheme_ == "https" && port_ == 443))
+    host_header += ":" + std::to_string(port_);
+  soup_message_headers_replace(headers, "Host", host_header.c_str());
+  req.headers.emplace_back("host", host_header);
+  req.headers.emplace_back("x-amz-date", amz_date);
+  req.headers.emplace_back("x-amz-content-sha256", payload_hash);
+  if (!config_.session_token.empty())
+    req.headers.emplace_back("x-amz-security-token", config_.session_token);
+  if (!call.content_type.empty()) req.headers.emplace_back("content-type", call.content_type);
+  sigv4::Scope scope{amz_date.substr(0, 8), config_.region, kService};
+  std::string authz =
+      sigv4::authorization(config_.access_key, config_.secret_key, amz_date, scope, req);
+  soup_message_headers_replace(headers, "Authorization", authz.c_str());
+
+  Pending p;
+  ObjectPtr<GCancellable> op(g_cancellable_new());
+  p.op = op.get();
+  // Cancelling the client cancels this request (from any thread).
+  gulong handler =
+      g_cancellable_connect(cancellable_.get(), G_CALLBACK(forward_cancel), p.op, nullptr);
+  GSourcePtr timer;
+  if (config_.request_timeout_ms >= 0) {
+    timer.reset(g_timeout_source_new(
+        static_cast<guint>(std::min<gint64>(config_.request_timeout_ms, G_MAXUINT))));
+    g_source_set_callback(timer.get(), on_timeout, &p, nullptr);
+    g_source_attach(timer.get(), context_.get());
+  }
+  soup_session_send_and_read_async(session_.get(), msg, G_PRIORITY_DEFAULT, p.op, on_sent, &p);
+  while (!p.done) g_main_context_iteration(context_.get(), TRUE);
+  timer.reset();
+  g_cancellable_disconnect(cancellable_.get(), handler);
+
+  error->status = 0;
+  error->code.clear();
+  error->message.clear();
+  error->request_id.clear();
+  bool ok = false;
+  if (p.error) {
+    if (p.timed_out) {
+      error->kind = ErrorKind::kTimeout;
+      error->message = "no answer within " + std::to_string(config_.request_timeout_ms) + " ms";
+    } else if (g_cancellable_is_cancelled(cancellable_.get())) {
+      error->kind = ErrorKind::kCancelled;
+      error->message = "cancelled";
+    } else {
+      error->kind = ErrorKind::kNetwork;
+      error->message = p.error->message;
+    }
+    g_error_free(p.error);
+  } else {
+    response->status = soup_message_get_status(msg);
+    response->body = Bytes::adopt(p.body);
+    SoupMessageHeaders* rh = soup_message_get_response_headers(msg);
+    const char* etag = soup_message_headers_get_one(rh, "ETag");
+    const char* rid = soup_message_headers_get_one(rh, "x-amz-request-id");
+    response->etag = etag ? etag : "";
+    response->request_id = rid ? rid : "";
+    std::string doc(reinterpret_cast<const char*>(response->body.data()), response->body.size());
+    // CompleteMultipartUpload may answer 200 with an <Error> document.
+    bool error_doc = doc.find("<Error>") != std::string::npos;
+    if (SOUP_STATUS_IS_SUCCESSFUL(response->status) && !error_doc) {
+      ok = true;
+    } else {
+      error->status = response->status;
+      error->code = xml_text(doc, "Code").value_or("");
+      error->message = xml_text(doc, "Message")
+                           .value_or(error->code.empty() ? printable_excerpt(response->body) : "");
+      error->request_id = xml_text(doc, "RequestId").value_or(response->request_id);
+      if (error->message.empty()) error->message = soup_message_get_reason_phrase(msg);
+      error->kind = retryable_status(response->status, error->code) ? ErrorKind::kServer
+                                                                    : ErrorKind::kRejected;
+    }
+  }
+  return ok;
+}
+
+bool S3Client::execute(const Call& call, Response* response, S3Error* error) {
+  g_main_context_push_thread_default(context_.get());
+  S3Error last;
+  last.operation = call.operation;
+  bool ok = false;
+  guint delay = config_.backoff_initial_ms;
+  for (guint attempt = 1; attempt <= config_.retry_attempts; ++attempt) {
+    last.attempts = attempt;
+    if (g_cancellable_is_cancelled(cancellable_.get())) {
+      last.kind = ErrorKind::kCancelled;
+      last.message = "cancelled";
+      break;
+    }
+    *response = Response();
+    if (send_once(call, response, &last)) {
+      ok = true;
+      break;
+    }
+    bool retry = last.kind == ErrorKind::kServer || last.kind == ErrorKind::kNetwork ||
+                 last.kind == ErrorKind::kTimeout;
+    if (!retry || attempt == config_.retry_attempts) break;
+    // Full jitter between half and all of the current back-off step.
+    guint wait = delay / 2 + g_random_int_range(0, static_cast<gint32>(delay / 2 + 1));
+    if (on_retry) on_retry(last, attempt + 1, wait);
+    if (!sleep_cancellable(wait)) {
+      last.kind = ErrorKind::kCancelled;
+      last.message = "cancelled";
+      break;
+    }
+    delay = std::min(delay * 2, config_.backoff_max_ms);
+  }
+  g_main_context_pop_thread_default(context_.get());
+  if (!ok) *error = last;
+  return ok;
+}
+
+bool S3Client::put_object(const std::string& bucket, const std::string& key, const Bytes& body,
+                          const std::string& content_type, S3Error* error) {
+  Call call{"PutObject", "PUT", bucket, key, {}, body, content_type};
+  Response r;
+  return execute(call, &r, error);
+}
+
+bool S3Client::create_multipart_upload(const std::string& bucket, const std::string& key,
+                                       const std::string& content_type, std::string* upload_id,
+                                       S3Error* error) {
+  Call call{"CreateMultipartUpload", "POST", bucket, key, {{"uploads", ""}}, Bytes(), content_type};
+  Response r;
+  if (!execute(call, &r, error)) return false;
+  std::string doc(reinterpret_cast<const char*>(r.body.data()), r.body.size());
+  auto id = xml_text(doc, "UploadId");
+  if (!id || id->empty()) {
+    error->kind = ErrorKind::kProtocol;
+    error->operation = call.operation;
+    error->status = r.status;
+    error->message = "the answer has no UploadId: '" + printable_excerpt(r.body) + "'";
+    return false;
+  }
+  *upload_id = *id;
+  return true;
+}
+
+bool S3Client::upload_part(const std::string& bucket, const std::string& key,
+                           const std::string& upload_id, int part_number, const Bytes& body,
+                           std::string* etag, S3Error* error) {
+  Call call{"UploadPart",
+            "PUT",
+            bucket,
+            key,
+            {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}},
+            body,
+            ""};
+  Response r;
+  if (!execute(call, &r, error)) return false;
+  if (r.etag.empty()) {
+    error->kind = ErrorKind::kProtocol;
+    error->operation = call.operation;
+    error->status = r.status;
+    error->message = "the answer to part " + std::to_string(part_number) + " has no ETag";
+    return false;
+  }
+  *etag = r.etag;
+  return true;
+}
+
+bool S3Client::complete_multipart_upload(const std::string& bucket, const std::string& key,
+                                         const std::string& upload_id,
+                                         const std::vector<CompletedPart>& parts, S3Error* error) {
+  std::string xml = "<CompleteMultipartUpload>";
+  for (const auto& p : parts)
+    xml += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>" +
+           xml_escape(p.etag) + "</ETag></Part>";
+  xml += "</CompleteMultipartUpload>";
+  Call call{"CompleteMultipartUpload",
+            "POST",
+            bucket,
+            key,
+            {{"uploadId", upload_id}},
+            Bytes::copy_of(xml.data(), xml.size()),
+            "application/xml"};
+  Response r;
+  return execute(call, &r, error);
+}
+
+bool S3Client::abort_multipart_upload(const std::string& bucket, const std::string& key,
+                                      const std::string& upload_id, S3Error* error) {
+  Call call{"AbortMultipartUpload", "DELETE", bucket, key, {{"uploadId", upload_id}}, Bytes(), ""};
+  Response r;
+  return execute(call, &r, error);
+}
+
+bool S3Client::get_object(const std::string& bucket, const std::string& key, Bytes* body,
+                          S3Error* error) {
+  Call call{"GetObject", "GET", bucket, key, {}, Bytes(), ""};
+  Response r;
+  if (!execute(call, &r, error)) return false;
+  *body = r.body;
+  return true;
+}
+
+}  // namespace relais::s3

@@ -1,0 +1,308 @@
+#include "upload_worker.h"
+
+#include <algorithm>
+
+namespace relais::s3 {
+
+namespace {
+// S3 allows 10,000 parts per upload.
+constexpr int kMaxParts = 10000;
+}  // namespace
+
+UploadWorker::UploadWorker(const UploadConfig& config, Callbacks callbacks)
+    : config_(config), callbacks_(std::move(callbacks)) {}
+
+std::unique_ptr<UploadWorker> UploadWorker::start(const UploadConfig& config, Callbacks callbacks,
+                                                  std::string* error) {
+  if (config.bucket.empty() || config.key.empty()) {
+    *error = "No object to write: set uri or location (s3://bucket/key), or bucket and key";
+    return nullptr;
+  }
+  // Check the client configuration here, where the caller can report it; the
+  // worker thread builds its own client (libsoup sessions stay on one thread).
+  if (!S3Client::create(config.client, error)) return nullptr;
+  std::unique_ptr<UploadWorker> w(new UploadWorker(config, std::move(callbacks)));
+  w->accumulator_.reset(g_byte_array_sized_new(static_cast<guint>(config.part_size)));
+  guint threads = std::max(1u, config.threads);
+  w->running_ = threads;
+  for (guint i = 0; i < threads; ++i) w->threads_.emplace_back([self = w.get()] { self->run(); });
+  return w;
+}
+
+UploadWorker::~UploadWorker() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (S3Client* c : clients_) c->cancel();
+  }
+  cond_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void UploadWorker::interrupt() {
+  {
+    std::lock_guard lock(mutex_);
+    interrupted_ = true;
+  }
+  cond_.notify_all();
+}
+
+void UploadWorker::clear_interrupt() {
+  std::lock_guard lock(mutex_);
+  interrupted_ = false;
+}
+
+bool UploadWorker::failed() const {
+  std::lock_guard lock(mutex_);
+  return failed_;
+}
+
+bool UploadWorker::completed() const {
+  std::lock_guard lock(mutex_);
+  return completed_;
+}
+
+UploadStats UploadWorker::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void UploadWorker::take_part(Bytes* out) {
+  const gsize part = config_.part_size;
+  if (accumulator_->len <= part) {
+    *out = Bytes::adopt(g_byte_array_free_to_bytes(accumulator_.release()));
+    accumulator_.reset(g_byte_array_sized_new(static_cast<guint>(part)));
+    return;
+  }
+  *out = Bytes::copy_of(accumulator_->data, part);
+  g_byte_array_remove_range(accumulator_.get(), 0, static_cast<guint>(part));
+}
+
+UploadWorker::Result UploadWorker::enqueue(Job job) {
+  std::unique_lock lock(mutex_);
+  cond_.wait(lock, [&] {
+    return failed_ || interrupted_ || stopping_ || queue_.size() < config_.queue_depth;
+  });
+  if (failed_ || stopping_) return Result::kFailed;
+  if (interrupted_) return Result::kInterrupted;
+  queue_.push_back(std::move(job));
+  cond_.notify_all();
+  return Result::kOk;
+}
+
+UploadWorker::Result UploadWorker::send_full_parts() {
+  while (accumulator_->len >= config_.part_size) {
+    {
+      // Wait for room first, so an interrupted wait leaves the bytes in place.
+      std::unique_lock lock(mutex_);
+      cond_.wait(lock, [&] {
+        return failed_ || interrupted_ || stopping_ || queue_.size() < config_.queue_depth;
+      });
+      if (failed_ || stopping_) return Result::kFailed;
+      if (interrupted_) return Result::kInterrupted;
+    }
+    Bytes part;
+    take_part(&part);
+    // Only this thread adds jobs, so the room found above is still there.
+    Result r = enqueue(Job{part, ++next_number_, false});
+    if (r != Result::kOk) return r;
+  }
+  return Result::kOk;
+}
+
+UploadWorker::Result UploadWorker::write(const guint8* data, gsize size) {
+  if (finish_sent_ || failed()) return Result::kFailed;
+  {
+    std::lock_guard lock(mutex_);
+    stats_.bytes_received += size;
+  }
+  // Every byte is kept, even when the wait for room below is interrupted.
+  g_byte_array_append(accumulator_.get(), data, static_cast<guint>(size));
+  return send_full_parts();
+}
+
+UploadWorker::Result UploadWorker::finish() {
+  if (!finish_sent_) {
+    Result r = send_full_parts();
+    if (r != Result::kOk) return r;
+    Bytes tail;
+    take_part(&tail);
+    // An empty tail adds no part, unless it is the whole (empty) object.
+    int number = tail.size() > 0 || next_number_ == 0 ? next_number_ + 1 : 0;
+    r = enqueue(Job{tail, number, true});
+    if (r != Result::kOk) {
+      g_byte_array_prepend(accumulator_.get(), tail.data(), static_cast<guint>(tail.size()));
+      return r;
+    }
+    if (number) next_number_ = number;
+    finish_sent_ = true;
+  }
+  std::unique_lock lock(mutex_);
+  cond_.wait(lock, [&] { return completed_ || failed_ || stopping_ || interrupted_; });
+  if (completed_) return Result::kOk;
+  if (failed_ || stopping_) return Result::kFailed;
+  return Result::kInterrupted;
+}
+
+void UploadWorker::fail(const S3Error& error) {
+  {
+    std::lock_guard lock(mutex_);
+    if (failed_ || stopping_ || reporting_) return;  // the first failure is the one reported
+    reporting_ = true;
+  }
+  if (callbacks_.on_error) callbacks_.on_error(error);
+  std::lock_guard lock(mutex_);
+  failed_ = true;
+  queue_.clear();
+  for (S3Client* c : clients_) c->cancel();  // other parts in flight stop now
+  cond_.notify_all();
+}
+
+bool UploadWorker::ensure_upload_id(S3Client* client, std::string* upload_id) {
+  {
+    std::unique_lock lock(mutex_);
+    cond_.wait(lock, [&] { return !creating_ || failed_ || stopping_; });
+    if (failed_ || stopping_) return false;
+    if (!upload_id_.empty()) {
+      *upload_id = upload_id_;
+      return true;
+    }
+    creating_ = true;
+  }
+  S3Error error;
+  std::string id;
+  bool ok = client->create_multipart_upload(config_.bucket, config_.key, config_.content_type, &id,
+                                            &error);
+  // On failure, fail() marks the upload failed before creating_ is cleared,
+  // so no other thread starts a second multipart upload.
+  if (!ok && error.kind != ErrorKind::kCancelled) fail(error);
+  {
+    std::lock_guard lock(mutex_);
+    creating_ = false;
+    if (ok) upload_id_ = id;
+    cond_.notify_all();
+  }
+  if (!ok) return false;
+  *upload_id = id;
+  return true;
+}
+
+bool UploadWorker::process(S3Client* client, const Job& job) {
+  S3Error error;
+  if (job.last && job.number == 1) {  // the whole object is one part: one PUT
+    if (!client->put_object(config_.bucket, config_.key, job.data, config_.content_type, &error)) {
+      if (error.kind != ErrorKind::kCancelled) fail(error);
+      return false;
+    }
+    std::lock_guard lock(mutex_);
+    stats_.bytes_uploaded += job.data.size();
+    return true;
+  }
+  std::string upload_id;
+  if (!ensure_upload_id(client, &upload_id)) return false;
+  if (job.number > 0) {
+    if (job.number > kMaxParts) {
+      error.kind = ErrorKind::kRejected;
+      error.operation = "UploadPart";
+      error.message = "the object needs more than 10000 parts; raise part-size";
+      fail(error);
+      return false;
+    }
+    std::string etag;
+    if (!client->upload_part(config_.bucket, config_.key, upload_id, job.number, job.data, &etag,
+                             &error)) {
+      if (error.kind != ErrorKind::kCancelled) fail(error);
+      return false;
+    }
+    std::lock_guard lock(mutex_);
+    parts_.push_back({job.number, etag});
+    stats_.bytes_uploaded += job.data.size();
+    stats_.parts_uploaded++;
+  }
+  if (!job.last) return true;
+  // Every earlier part was taken from the queue before this job: wait for
+  // those still in flight, then assemble.
+  std::vector<CompletedPart> parts;
+  {
+    std::unique_lock lock(mutex_);
+    cond_.wait(lock, [&] { return in_flight_ == 1 || failed_ || stopping_; });
+    if (failed_ || stopping_) return false;
+    parts = parts_;
+  }
+  std::sort(parts.begin(), parts.end(),
+            [](const CompletedPart& a, const CompletedPart& b) { return a.number < b.number; });
+  if (!client->complete_multipart_upload(config_.bucket, config_.key, upload_id, parts, &error)) {
+    if (error.kind != ErrorKind::kCancelled) fail(error);
+    return false;
+  }
+  return true;
+}
+
+void UploadWorker::run() {
+  std::string err;
+  // start() checked the same configuration, so this does not fail in practice.
+  std::unique_ptr<S3Client> client = S3Client::create(config_.client, &err);
+  if (!client) {
+    S3Error error;
+    error.kind = ErrorKind::kRejected;
+    error.operation = "Configuration";
+    error.message = err;
+    fail(error);
+    std::lock_guard lock(mutex_);
+    --running_;
+    cond_.notify_all();
+    return;
+  }
+  client->on_retry = [this](const S3Error& e, guint attempt, guint delay) {
+    {
+      std::lock_guard lock(mutex_);
+      stats_.retries++;
+    }
+    if (callbacks_.on_retry) callbacks_.on_retry(e, attempt, delay);
+  };
+  {
+    std::lock_guard lock(mutex_);
+    clients_.push_back(client.get());
+    if (stopping_ || failed_) client->cancel();
+  }
+  while (true) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      cond_.wait(lock, [&] { return stopping_ || failed_ || completed_ || !queue_.empty(); });
+      if (stopping_ || failed_ || completed_) break;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      in_flight_++;
+      cond_.notify_all();  // room in the queue
+    }
+    bool ok = process(client.get(), job);
+    std::lock_guard lock(mutex_);
+    in_flight_--;
+    if (ok && job.last) completed_ = true;
+    cond_.notify_all();
+    if (!ok) break;
+  }
+  // The last thread out leaves nothing behind: an unfinished multipart upload
+  // is aborted.
+  std::string abort_id;
+  {
+    std::lock_guard lock(mutex_);
+    clients_.erase(std::find(clients_.begin(), clients_.end(), client.get()));
+    if (--running_ == 0 && !completed_) abort_id = upload_id_;
+  }
+  if (!abort_id.empty()) {
+    client->reset_cancel();
+    client->on_retry = nullptr;
+    // Stopping must not wait out a full retry schedule on a dead server.
+    client->limit_attempts(std::min(config_.client.retry_attempts, 2u));
+    S3Error error;
+    if (!client->abort_multipart_upload(config_.bucket, config_.key, abort_id, &error) &&
+        callbacks_.on_abort_failed)
+      callbacks_.on_abort_failed(abort_id, error);
+  }
+  std::lock_guard lock(mutex_);
+  cond_.notify_all();
+}
+
+}  // namespace relais::s3

@@ -1,0 +1,124 @@
+// Uploads one object from a byte stream without blocking the caller on the
+// network: write() cuts the stream into parts and hands them to worker
+// threads through a bounded queue (it blocks only while the queue is full);
+// finish() sends the tail and waits until the object is complete.
+//
+// Small objects (less than one part) go up in a single PutObject; larger ones
+// as a multipart upload, several parts at a time. The object is complete and
+// byte-identical, or it does not exist: a failed or cancelled multipart upload
+// is aborted.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "s3_client.h"
+
+namespace relais::s3 {
+
+struct UploadConfig {
+  ClientConfig client;
+  std::string bucket;
+  std::string key;
+  std::string content_type;
+  gsize part_size = 5 * 1024 * 1024;
+  gsize queue_depth = 2;  // full parts waiting for a worker thread
+  guint threads = 4;      // parts uploaded at once, each thread with its own session
+};
+
+struct UploadStats {
+  guint64 bytes_received = 0;  // by write()
+  guint64 bytes_uploaded = 0;  // acknowledged by the server
+  guint parts_uploaded = 0;
+  guint retries = 0;
+};
+
+class UploadWorker {
+ public:
+  enum class Result { kOk, kFailed, kInterrupted };
+  struct Callbacks {
+    // Worker thread, once, on the failure that ends the upload (not on cancel).
+    std::function<void(const S3Error&)> on_error;
+    // Worker thread, before each retry.
+    std::function<void(const S3Error&, guint attempt, guint delay_ms)> on_retry;
+    // Worker thread, when an abort after a failure or cancel did not succeed.
+    std::function<void(const std::string& upload_id, const S3Error&)> on_abort_failed;
+  };
+
+  // Starts the worker thread; fails (with `error` set) when the client
+  // configuration is unusable.
+  static std::unique_ptr<UploadWorker> start(const UploadConfig& config, Callbacks callbacks,
+                                             std::string* error);
+  // Cancels whatever is in flight, aborts an unfinished multipart upload and
+  // joins the thread.
+  ~UploadWorker();
+
+  // Streaming side (one thread). write() keeps every byte it is given, even
+  // when it returns kInterrupted (the full parts go out on a later call).
+  Result write(const guint8* data, gsize size);
+  // Sends the tail and waits until the object is complete (kOk), the upload
+  // failed (kFailed, on_error was called) or interrupt() (kInterrupted; call
+  // finish() again to keep waiting).
+  Result finish();
+  // Any thread: make a blocked write()/finish() return kInterrupted (flush,
+  // state change); clear_interrupt() lets them block again.
+  void interrupt();
+  void clear_interrupt();
+
+  bool failed() const;
+  bool completed() const;  // the object exists, whole
+  UploadStats stats() const;
+  const UploadConfig& config() const { return config_; }
+
+ private:
+  struct Job {
+    Bytes data;
+    int number = 0;  // part number; 0: the last job adds no part
+    bool last = false;
+  };
+  UploadWorker(const UploadConfig& config, Callbacks callbacks);
+  void run();
+  bool process(S3Client* client, const Job& job);
+  bool ensure_upload_id(S3Client* client, std::string* upload_id);
+  void fail(const S3Error& error);
+  Result enqueue(Job job);
+  Result send_full_parts();
+  // Moves the first part_size bytes (or all, when fewer) out of the accumulator.
+  void take_part(Bytes* out);
+
+  const UploadConfig config_;
+  const Callbacks callbacks_;
+
+  // Streaming side only.
+  struct ByteArrayUnref {
+    void operator()(GByteArray* a) const { g_byte_array_unref(a); }
+  };
+  std::unique_ptr<GByteArray, ByteArrayUnref> accumulator_;
+  int next_number_ = 0;
+  bool finish_sent_ = false;
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::condition_variable cond_;
+  std::deque<Job> queue_;
+  std::string upload_id_;  // of the multipart upload, once created
+  bool creating_ = false;  // a thread is creating the multipart upload
+  std::vector<CompletedPart> parts_;
+  int in_flight_ = 0;               // jobs being processed
+  std::vector<S3Client*> clients_;  // for cancelling; each owned by its thread
+  guint running_ = 0;               // worker threads not yet finished
+  bool stopping_ = false;           // destructor: cancel and leave
+  bool interrupted_ = false;
+  bool failed_ = false;
+  bool reporting_ = false;  // a thread is reporting the failure
+  bool completed_ = false;
+  UploadStats stats_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace relais::s3
