@@ -1,0 +1,51 @@
+// Server configuration: RELAIS_* environment variables, overridden by flags.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relais::server {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+struct Config {
+  std::string host = "0.0.0.0";
+  int port = 8080;
+  std::string storage_type = "memory";  // "memory" or "redis"
+  std::string redis_url = "localhost:6379";
+  LogLevel log_level = LogLevel::kInfo;
+  std::string pipelines_file;  // empty: none
+  std::string api_token;       // empty: admin API only from loopback
+  std::string viewer_token;    // empty: viewing is open
+  std::string ice_servers;     // comma-separated STUN/TURN URLs
+  size_t max_body_bytes = 64 * 1024;
+
+  // The frame store URI these settings select ("memory://" or "redis://...").
+  std::string store_uri() const;
+};
+
+// Looks up an environment variable; empty optional when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_environment();
+
+enum class ConfigOutcome {
+  kRun,    // *config is ready
+  kExit,   // --help or --version: *message is the text to print, exit 0
+  kError,  // *message says what is wrong, exit 2
+};
+
+// Builds the configuration from the environment, then the command line
+// (args[0] is the program name). Flags win over the environment.
+ConfigOutcome load_config(const EnvLookup& env, const std::vector<std::string>& args,
+                          Config* config, std::string* message);
+
+std::optional<LogLevel> parse_log_level(const std::string& text);
+const char* log_level_name(LogLevel level);
+
+// Exports the effective storage settings to this process's environment, so
+// the relais store elements in pipelines default to the server's store.
+void export_storage_environment(const Config& config);
+
+}  // namespace relais::server
