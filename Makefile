@@ -44,7 +44,7 @@ lint: $(BUILD)/build.ninja
 	  --suppress=missingIncludeSystem --suppress=unknownMacro \
 	  -I storage -I gst-relais -I $(BUILD) gst-relais storage relais-server
 
-run: build
+run: deps build
 	bash examples/run-demo.sh $(BUILD)
 
 profile: build
