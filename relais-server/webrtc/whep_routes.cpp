@@ -104,7 +104,7 @@ HttpResponse json_error(int status, const std::string& message) {
   HttpResponse r;
   r.status = status;
   r.content_type = "application/json";
-  r.body = "{\"error\": \"" + json_escape(message) + "\"}\n";
+  r.body = "{\"message\": \"" + json_escape(message) + "\"}\n";
   add_cors_headers(&r);
   return r;
 }

@@ -72,7 +72,7 @@ void SoupBridge::on_request(SoupServer*, SoupServerMessage* msg, const char* pat
   else if (g_str_has_prefix(path, "/watch/"))
     self->service_.handle_page(req, respond);
   else
-    respond(server::HttpResponse{404, "application/json", {}, "{\"error\": \"not found\"}"});
+    respond(server::HttpResponse{404, "application/json", {}, "{\"message\": \"not found\"}"});
   if (*state == 0) {
     *state = 1;
     soup_server_message_pause(msg);

@@ -119,7 +119,7 @@ TEST(WhepRoutes, BadStreamNamesAndPaths) {
     EXPECT_EQ(r.action, WhepAction::kRespond) << c.path;
     EXPECT_EQ(r.response.status, c.status) << c.path;
     EXPECT_EQ(r.response.content_type, "application/json");
-    EXPECT_NE(r.response.body.find("\"error\""), std::string::npos);
+    EXPECT_NE(r.response.body.find("\"message\""), std::string::npos);
     EXPECT_EQ(r.response.body.find('\x01'), std::string::npos);
   }
 }
@@ -208,7 +208,7 @@ TEST(IceServers, BadEntriesAreRejectedWithAReason) {
 
 TEST(WhepRoutes, JsonErrorsEscapeWhatTheyQuote) {
   HttpResponse r = json_error(400, "bad \"name\"\\\x02");
-  EXPECT_EQ(r.body, "{\"error\": \"bad \\\"name\\\"\\\\\\u0002\"}\n");
+  EXPECT_EQ(r.body, "{\"message\": \"bad \\\"name\\\"\\\\\\u0002\"}\n");
 }
 
 }  // namespace
