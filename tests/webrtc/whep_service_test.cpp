@@ -300,7 +300,7 @@ TEST_F(WhepServiceErrors, MalformedOrUnusableOffersAre400) {
                        "a=rtpmap:96 VP8", "a=rtpmap:96 AV1")}) {
     HttpResponse r = call(service_, make_request("POST", "/whep/errors", "application/sdp", body));
     EXPECT_EQ(r.status, 400) << body.substr(0, 40) << ": " << r.body;
-    EXPECT_NE(r.body.find("\"error\""), std::string::npos);
+    EXPECT_NE(r.body.find("\"message\""), std::string::npos);
   }
   EXPECT_EQ(service_.session_count(), 0u);
 }
