@@ -20,7 +20,7 @@ constexpr size_t kSha256Size = 32;
 
 // GnuTLS (through nettle) uses the CPU's SHA instructions where there are
 // some: several times faster than GLib's portable SHA-256 on large payloads.
-// GLib computes the same digests should GnuTLS refuse (a FIPS policy, say).
+// GLib computes the same digests should GnuTLS return an error.
 std::vector<uint8_t> hmac(const std::vector<uint8_t>& key, std::string_view data) {
   std::vector<uint8_t> out(kSha256Size);
   if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key.data(), key.size(), data.data(), data.size(),
