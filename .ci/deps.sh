@@ -11,6 +11,7 @@ packages=(
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgstreamer-plugins-bad1.0-dev libgstrtspserver-1.0-dev
   libsoup-3.0-dev libhiredis-dev libjson-glib-dev
+  libgnutls28-dev
   libgtest-dev libgmock-dev
   libpango1.0-dev libcairo2-dev libgdk-pixbuf-2.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good

@@ -197,10 +197,11 @@ int main(int argc, char** argv) {
     std::string endpoint = "http://127.0.0.1:" + port_s;
     const double mb = size_mib * 1024.0 * 1024.0 / 1e6;
     // Default part size (multipart, 5 MiB parts) and, to show what the
-    // multipart protocol costs on this server, one part as large as the file
-    // (a single PUT, like curl -T).
+    // multipart protocol costs on this server, a part larger than the file:
+    // the object is smaller than one part, so it goes up in a single PUT,
+    // like curl -T (a part exactly as large as the file is still multipart).
     std::string single = "part-size=" + std::to_string(std::max<gint64>(
-                                            5 * 1024 * 1024, gint64(size_mib) * 1024 * 1024));
+                                            5 * 1024 * 1024, gint64(size_mib + 1) * 1024 * 1024));
     std::vector<double> relais, relais_put, curl;
     bool ok = true;
     gint64 want = static_cast<gint64>(size_mib) * 1024 * 1024;

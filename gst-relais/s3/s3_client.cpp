@@ -200,7 +200,8 @@ void forward_cancel(GCancellable*, gpointer op) {
 
 }  // namespace
 
-bool S3Client::send_once(const Call& call, Response* response, S3Error* error) {
+bool S3Client::send_once(const Call& call, const std::string& payload_hash, Response* response,
+                         S3Error* error) {
   const bool path_style = use_path_style(call.bucket);
   std::string raw_path = path_style ? "/" + call.bucket + "/" + call.key : "/" + call.key;
   std::string host = path_style ? host_ : call.bucket + "." + host_;
@@ -213,8 +214,6 @@ bool S3Client::send_once(const Call& call, Response* response, S3Error* error) {
   SoupMessage* msg = message.get();
   SoupMessageHeaders* headers = soup_message_get_request_headers(msg);
   const Bytes& body = call.body;
-  std::string payload_hash =
-      body ? sigv4::sha256_hex(body.data(), body.size()) : sigv4::sha256_hex(nullptr, 0);
   std::string amz_date = amz_now();
 
   if (body || g_strcmp0(call.method, "PUT") == 0 || g_strcmp0(call.method, "POST") == 0) {
@@ -317,6 +316,9 @@ bool S3Client::execute(const Call& call, Response* response, S3Error* error) {
   last.operation = call.operation;
   bool ok = false;
   guint delay = config_.backoff_initial_ms;
+  // Every attempt sends the same bytes: hash them once.
+  const std::string payload_hash = call.body ? sigv4::sha256_hex(call.body.data(), call.body.size())
+                                             : sigv4::sha256_hex(nullptr, 0);
   for (guint attempt = 1; attempt <= config_.retry_attempts; ++attempt) {
     last.attempts = attempt;
     if (g_cancellable_is_cancelled(cancellable_.get())) {
@@ -325,7 +327,7 @@ bool S3Client::execute(const Call& call, Response* response, S3Error* error) {
       break;
     }
     *response = Response();
-    if (send_once(call, response, &last)) {
+    if (send_once(call, payload_hash, response, &last)) {
       ok = true;
       break;
     }

@@ -111,7 +111,8 @@ class S3Client {
   struct Call;
   explicit S3Client(const ClientConfig& config);
   bool execute(const Call& call, Response* response, S3Error* error);
-  bool send_once(const Call& call, Response* response, S3Error* error);
+  bool send_once(const Call& call, const std::string& payload_hash, Response* response,
+                 S3Error* error);
   bool sleep_cancellable(guint ms);
   bool use_path_style(const std::string& bucket) const;
 

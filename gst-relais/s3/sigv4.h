@@ -1,6 +1,6 @@
 // AWS Signature Version 4, without transport: the canonical request, the
 // string to sign, the signing key and the Authorization header, from plain
-// strings. Pure functions (GLib only for SHA-256/HMAC), so the published AWS
+// strings. Pure functions (GnuTLS for SHA-256/HMAC), so the published AWS
 // test vectors check them directly.
 #pragma once
 

@@ -74,8 +74,14 @@ void UploadWorker::take_part(Bytes* out) {
     accumulator_.reset(g_byte_array_sized_new(static_cast<guint>(part)));
     return;
   }
-  *out = Bytes::copy_of(accumulator_->data, part);
-  g_byte_array_remove_range(accumulator_.get(), 0, static_cast<guint>(part));
+  // The part keeps the accumulator's memory; only the bytes after it (less
+  // than the last write) are copied into the next accumulator.
+  GByteArray* next = g_byte_array_sized_new(static_cast<guint>(part));
+  g_byte_array_append(next, accumulator_->data + part,
+                      accumulator_->len - static_cast<guint>(part));
+  g_byte_array_set_size(accumulator_.get(), static_cast<guint>(part));
+  *out = Bytes::adopt(g_byte_array_free_to_bytes(accumulator_.release()));
+  accumulator_.reset(next);
 }
 
 UploadWorker::Result UploadWorker::enqueue(Job job) {
