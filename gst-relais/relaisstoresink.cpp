@@ -80,19 +80,14 @@ static void relais_store_sink_set_property(GObject* object, guint prop_id, const
                                            GParamSpec* pspec) {
   auto* self = RELAIS_STORE_SINK(object);
   relais::ObjectLock lock(self);
-  if (GST_STATE(self) > GST_STATE_READY) {
-    // Settings are read when the element starts; refuse changes that would not apply.
-    GST_WARNING_OBJECT(self, "property '%s' can only be changed in NULL or READY state",
-                       pspec->name);
-    return;
-  }
+  if (relais::refuse_change_while_running(GST_ELEMENT(self), pspec, GST_CAT_DEFAULT)) return;
   Settings& s = self->priv->settings;
   switch (prop_id) {
     case PROP_STORE:
-      s.store = g_value_get_string(value) ? g_value_get_string(value) : "";
+      s.store = relais::string_value(value);
       break;
     case PROP_STREAM:
-      s.stream = g_value_get_string(value) ? g_value_get_string(value) : "";
+      s.stream = relais::string_value(value);
       break;
     case PROP_MAX_FRAMES:
       s.max_frames = g_value_get_uint(value);
@@ -238,17 +233,8 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
 
   constexpr auto rw_ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                      GST_PARAM_MUTABLE_READY);
-  g_object_class_install_property(
-      gobject_class, PROP_STORE,
-      g_param_spec_string("store", "Store",
-                          "Frame store URI: memory:// or redis://[:password@]host:port[/db]. "
-                          "Unset: taken from RELAIS_STORAGE_TYPE/RELAIS_STORAGE_REDIS_URL, "
-                          "else memory://",
-                          nullptr, rw_ready));
-  g_object_class_install_property(
-      gobject_class, PROP_STREAM,
-      g_param_spec_string("stream", "Stream", "Stream name: 1-64 characters of a-z, 0-9, _ and -",
-                          nullptr, rw_ready));
+  g_object_class_install_property(gobject_class, PROP_STORE, relais::store_uri_param_spec());
+  g_object_class_install_property(gobject_class, PROP_STREAM, relais::stream_name_param_spec());
   g_object_class_install_property(
       gobject_class, PROP_MAX_FRAMES,
       g_param_spec_uint("max-frames", "Max frames",

@@ -1,6 +1,31 @@
 #include "store_settings.h"
 
 namespace relais {
+namespace {
+constexpr auto kReadyOnly =
+    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+}
+
+GParamSpec* store_uri_param_spec() {
+  return g_param_spec_string("store", "Store",
+                             "Frame store URI: memory:// or redis://[:password@]host:port[/db]. "
+                             "Unset: taken from RELAIS_STORAGE_TYPE/RELAIS_STORAGE_REDIS_URL, "
+                             "else memory://",
+                             nullptr, kReadyOnly);
+}
+
+GParamSpec* stream_name_param_spec() {
+  return g_param_spec_string(
+      "stream", "Stream", "Stream name: 1-64 characters of a-z, 0-9, _ and -", nullptr, kReadyOnly);
+}
+
+bool refuse_change_while_running(GstElement* element, const GParamSpec* pspec,
+                                 GstDebugCategory* category) {
+  if (GST_STATE(element) <= GST_STATE_READY) return false;
+  GST_CAT_WARNING_OBJECT(category, element,
+                         "property '%s' can only be changed in NULL or READY state", pspec->name);
+  return true;
+}
 
 bool open_store_for_element(GstElement* element, const std::string& uri, const std::string& stream,
                             std::shared_ptr<store::Store>* out) {

@@ -212,3 +212,22 @@ TEST(StoreElements, WaitingSourceStopsPromptlyOnStateChangeToNull) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(StoreElements, SettingsCannotChangeWhilePlaying) {
+  std::string stream = unique_stream();
+  auto src = src_harness(stream, "start=earliest");
+  relais::ElementRef el =
+      relais::ElementRef::adopt(gst_harness_find_element(src.get(), "relaisstoresrc"));
+  g_object_set(el.get(), "stream", "other", "store", "redis://nowhere:1", nullptr);
+  gchar* now_stream = nullptr;
+  gchar* now_store = nullptr;
+  g_object_get(el.get(), "stream", &now_stream, "store", &now_store, nullptr);
+  EXPECT_STREQ(now_stream, stream.c_str());
+  EXPECT_STREQ(now_store, "memory://");
+  g_free(now_stream);
+  g_free(now_store);
+}
+
+}  // namespace
