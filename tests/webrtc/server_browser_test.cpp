@@ -278,6 +278,41 @@ TEST_F(ServerBrowser, UnknownStreamIsSaidInPlainWords) {
   EXPECT_EQ(a.num("decodedFrames"), 0);
 }
 
+// RELAIS_ICE_SERVERS through the real HTTP layer: every server reaches the
+// viewer as its own Link header (one header per server, none dropped).
+TEST(ServerIceServers, EveryIceServerIsOneLinkHeader) {
+  TempDir dir;
+  const int port = free_loopback_port();
+  Process server;
+  std::string err;
+  ASSERT_TRUE(server.start({"env",
+                            "RELAIS_ICE_SERVERS=stun:stun.example.org:3478,"
+                            "turn:alice:pw@turn.example.org:3478?transport=tcp",
+                            build_dir() + "/relais-server/relais-server", "--host", "127.0.0.1",
+                            "--port", std::to_string(port)},
+                           dir.file("server.log"), &err))
+      << err;
+  ASSERT_TRUE(wait_for_port(port, 10000)) << read_text(dir.file("server.log"));
+  const std::string cmd =
+      "curl -s -D - -o /dev/null -X OPTIONS http://127.0.0.1:" + std::to_string(port) + "/whep/x";
+  gchar* out = nullptr;
+  gint status = 0;
+  ASSERT_TRUE(g_spawn_command_line_sync(cmd.c_str(), &out, nullptr, &status, nullptr));
+  std::vector<std::string> links;
+  gchar** lines = g_strsplit(out, "\r\n", -1);
+  for (gchar** l = lines; *l; ++l) {
+    if (g_ascii_strncasecmp(*l, "Link:", 5) == 0) links.emplace_back(*l);
+  }
+  g_strfreev(lines);
+  g_free(out);
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0], R"(Link: <stun:stun.example.org:3478>; rel="ice-server")");
+  EXPECT_NE(links[1].find(R"(<turn:turn.example.org:3478?transport=tcp>; rel="ice-server"; )"
+                          R"(username="alice"; credential="pw")"),
+            std::string::npos)
+      << links[1];
+}
+
 // The README's run command (`make run` = examples/run-demo.sh) with the real
 // demo definition and the memory store: Chromium plays the printed viewer URL.
 TEST(DemoInBrowser, PrintedViewerUrlPlaysTheDemo) {
