@@ -307,7 +307,8 @@ Api::Reply Api::index(const HttpRequest& r) {
     for (const auto& info : list) {
       std::string n = html_escape(info.name);
       html += "<li><a href=\"/watch/" + n + "\">" + n + "</a> " + stream_state(info, now_ms) +
-              ", " + html_escape(info.caps) + "</li>";
+              ", <span title=\"" + html_escape(info.caps) + "\">" +
+              html_escape(info.caps.substr(0, info.caps.find(','))) + "</span></li>";
     }
     html += "</ul><h2>Pipelines</h2><ul>" + pipelines +
             "</ul><p><a href=\"/api/v1/pipelines\">/api/v1/pipelines</a> "
