@@ -13,7 +13,8 @@ if [ ! -x "$server" ]; then
   exit 1
 fi
 # The server loads the relais plugin through the GStreamer registry.
-export GST_PLUGIN_PATH="$PWD/$build/gst-relais${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+case "$build" in /*) plugins="$build/gst-relais" ;; *) plugins="$PWD/$build/gst-relais" ;; esac
+export GST_PLUGIN_PATH="$plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 export RELAIS_PIPELINES="${RELAIS_PIPELINES:-$PWD/examples/pipelines/demo.json}"
 export RELAIS_STORAGE_TYPE="${RELAIS_STORAGE_TYPE:-memory}"
 port="${RELAIS_SERVER_PORT:-8080}"

@@ -274,14 +274,25 @@ HttpResponse streams_json(const std::string& uri) {
   return json_response(200, to_json(j));
 }
 
+// "live, 30.0 frames/s" while frames arrive, else how long it has been idle.
+std::string stream_state(const store::StreamInfo& info, int64_t now_ms) {
+  const int64_t idle_s = (now_ms - info.updated_unix_ms) / 1000;
+  if (idle_s >= 5) return "idle (no frame for " + std::to_string(idle_s) + " s)";
+  char rate[32];
+  g_snprintf(rate, sizeof rate, "%.1f", info.frame_rate);
+  return std::string("live, ") + rate + " frames/s";
+}
+
 }  // namespace
 
 Api::Reply Api::index(const HttpRequest& r) {
   if (!is_get(r)) return Reply::now(method_not_allowed("GET, HEAD"));
   std::string pipelines;
   for (const auto& p : manager_->list()) {
-    pipelines +=
-        "<li>" + html_escape(p.definition.name) + ": " + pipeline_state_name(p.state) + "</li>";
+    std::string n = html_escape(p.definition.name);
+    pipelines += "<li><a href=\"/api/v1/pipelines/" + n + "\">" + n +
+                 "</a>: " + pipeline_state_name(p.state) +
+                 (p.last_error.empty() ? "" : " (" + html_escape(p.last_error) + ")") + "</li>";
   }
   return Reply::later([uri = store_uri_, pipelines = std::move(pipelines)] {
     std::string html =
@@ -291,10 +302,13 @@ Api::Reply Api::index(const HttpRequest& r) {
     std::vector<store::StreamInfo> list;
     store::Status st = store::open_store(uri, &s);
     if (st.is_ok()) st = s->list_streams(&list);
+    const int64_t now_ms = g_get_real_time() / 1000;
     if (!st.is_ok()) html += "<li>store unavailable: " + html_escape(st.message()) + "</li>";
     for (const auto& info : list) {
       std::string n = html_escape(info.name);
-      html += "<li><a href=\"/watch/" + n + "\">" + n + "</a> " + html_escape(info.caps) + "</li>";
+      html += "<li><a href=\"/watch/" + n + "\">" + n + "</a> " + stream_state(info, now_ms) +
+              ", <span title=\"" + html_escape(info.caps) + "\">" +
+              html_escape(info.caps.substr(0, info.caps.find(','))) + "</span></li>";
     }
     html += "</ul><h2>Pipelines</h2><ul>" + pipelines +
             "</ul><p><a href=\"/api/v1/pipelines\">/api/v1/pipelines</a> "

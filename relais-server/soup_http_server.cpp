@@ -35,7 +35,7 @@ void write_response(SoupServerMessage* msg, const HttpResponse& response) {
   soup_server_message_set_status(msg, response.status, nullptr);
   SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
   for (const auto& [name, value] : response.headers) {
-    soup_message_headers_replace(headers, name.c_str(), value.c_str());
+    soup_message_headers_append(headers, name.c_str(), value.c_str());
   }
   soup_message_headers_replace(headers, "Cache-Control", "no-store");
   if (response.status == 204 || response.status == 304) return;
