@@ -16,7 +16,7 @@
 // Usage: relais-bench-whep-viewers [--max-viewers N] [--step-seconds S]
 //                                  [--viewers N] [--seconds S]
 //   --max-viewers N   the last step (default 64: the whole run then takes
-//                     about 90 s on a 2-core machine)
+//                     60-90 s on a 2-core machine; 80 takes up to ~110 s)
 //   --step-seconds S  seconds measured per step (default 2)
 //   --viewers N       measure one step of N viewers only (the old fixed count)
 //   --seconds S       same as --step-seconds
@@ -27,9 +27,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -120,7 +122,16 @@ class Viewers {
       return false;
     }
     out_ = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc_));
+    g_subprocess_wait_async(
+        proc_, nullptr,
+        [](GObject*, GAsyncResult*, gpointer data) {
+          std::unique_ptr<std::shared_ptr<bool>> exited(static_cast<std::shared_ptr<bool>*>(data));
+          **exited = true;
+        },
+        new std::shared_ptr<bool>(exited_));
     pid_ = g_subprocess_get_identifier(proc_);
+    std::fprintf(stderr, "viewers' process: pid %s (server: pid %d)\n", pid_.c_str(),
+                 int(getpid()));
     return true;
   }
   ~Viewers() {
@@ -147,6 +158,7 @@ class Viewers {
     return counts;
   }
   double cpu_seconds() const { return process_cpu_seconds(pid_); }
+  bool exited() const { return *exited_; }
 
  private:
   bool command(const std::string& text) {
@@ -157,6 +169,9 @@ class Viewers {
   GSubprocess* proc_ = nullptr;
   GDataInputStream* out_ = nullptr;
   std::string pid_;
+  // Set on the main context when the process ends; shared with the callback,
+  // which may run after this object is gone.
+  std::shared_ptr<bool> exited_ = std::make_shared<bool>(false);
 };
 
 struct Step {
@@ -166,6 +181,9 @@ struct Step {
   double peers_ms_per_viewer_second = 0;
   double fps_per_viewer = 0;
   double worst_percent = 0;
+  double kbps_per_viewer = 0;
+  double frames_written = 0;
+  bool writer_kept_up = false;
 };
 
 struct Curve {
@@ -178,7 +196,62 @@ struct Curve {
   }
 };
 
-// Grows the viewers step by step until a step does not hold.
+struct Sides {
+  const char* label;
+  WhepBenchServer* server;
+  Viewers* viewers;
+  const ClipWriter* writer;
+  double idle_cores;
+};
+
+// Measures `n` connected viewers for `seconds`; false (with a line printed)
+// if the viewers' process stopped answering.
+bool measure_window(const Sides& s, int n, double seconds, Step* step) {
+  std::vector<double> f0 = s.viewers->frames();
+  double w0 = double(s.writer->frames_written()), c0 = self_cpu_seconds();
+  double p0 = s.viewers->cpu_seconds(), b0 = s.server->bytes_sent(), t0 = now_seconds();
+  iterate_for(seconds);
+  std::vector<double> f1 = s.viewers->frames();
+  double written = s.writer->frames_written() - w0, cpu = self_cpu_seconds() - c0;
+  double peers_cpu = s.viewers->cpu_seconds() - p0, bytes = s.server->bytes_sent() - b0;
+  double dt = now_seconds() - t0;
+  if (f0.size() != size_t(n) || f1.size() != size_t(n) || written <= 0) {
+    std::printf("# %-24s %3d viewers: the viewers' process stopped answering\n", s.label, n);
+    return false;
+  }
+  double worst = 1e9, total = 0;
+  for (int i = 0; i < n; i++) {
+    worst = std::min(worst, f1[i] - f0[i]);
+    total += f1[i] - f0[i];
+  }
+  step->viewers = n;
+  step->server_ms_per_viewer_second = std::max(0.0, cpu - s.idle_cores * dt) * 1000 / (n * dt);
+  step->peers_ms_per_viewer_second = peers_cpu * 1000 / (n * dt);
+  step->fps_per_viewer = total / n / dt;
+  step->worst_percent = 100 * worst / written;
+  step->kbps_per_viewer = bytes * 8 / 1000 / dt / n;
+  step->frames_written = written;
+  // The stream itself must keep its rate too (the writer shares the cores).
+  step->writer_kept_up = written >= kHeldFraction * ClipWriter::kFps * dt;
+  step->held = worst >= kHeldFraction * written && step->writer_kept_up;
+  return true;
+}
+
+void print_step(const char* label, const Step& step, double connect_seconds, const char* note) {
+  std::printf(
+      "# %-24s %3d viewers: server %6.2f ms CPU/viewer-s, %5.1f frames/s per viewer, worst "
+      "viewer %5.1f%% of %.0f frames, %5.0f kbit/s each; peers' process %6.2f ms CPU/viewer-s "
+      "(same cores); connect %.1f s%s%s\n",
+      label, step.viewers, step.server_ms_per_viewer_second, step.fps_per_viewer,
+      step.worst_percent, step.frames_written, step.kbps_per_viewer,
+      step.peers_ms_per_viewer_second, connect_seconds,
+      step.writer_kept_up ? "" : "; the writer fell behind", note);
+  std::fflush(stdout);
+}
+
+// Grows the viewers step by step until a step does not hold. A step that
+// misses is measured once more before it counts as failed, so one stall of
+// this shared machine does not end the curve.
 Curve run_curve(bool shared, const std::vector<int>& steps, double step_seconds, double idle_cores,
                 const ClipWriter& writer, const std::string& self_exe) {
   const char* label = shared ? "relais_shared_egress" : "one_pipeline_per_viewer";
@@ -191,56 +264,31 @@ Curve run_curve(bool shared, const std::vector<int>& steps, double step_seconds,
   }
   Viewers viewers;
   if (!viewers.start(self_exe, server.url() + "/whep/" + kStream)) return curve;
+  Sides sides{label, &server, &viewers, &writer, idle_cores};
   int connected = 0;
   for (int n : steps) {
-    Step step;
-    step.viewers = n;
     double t_connect = now_seconds();
     viewers.add(n - connected);
     connected = n;
-    if (!iterate_until([&] { return server.connected() == size_t(n); }, 30 + n)) {
-      std::printf("# %-24s %3d viewers: only %zu connected within %.0f s, stopping\n", label, n,
-                  server.connected(), now_seconds() - t_connect);
-      curve.steps.push_back(step);
+    if (!iterate_until([&] { return server.connected() == size_t(n) || viewers.exited(); },
+                       30 + n) ||
+        viewers.exited()) {
+      std::printf("# %-24s %3d viewers: only %zu connected after %.0f s%s, stopping\n", label, n,
+                  server.connected(), now_seconds() - t_connect,
+                  viewers.exited() ? " (the viewers' process failed)" : "");
       break;
     }
     t_connect = now_seconds() - t_connect;
     iterate_for(1.0);  // past the new viewers' first burst (the cached GOP)
-
-    std::vector<double> f0 = viewers.frames();
-    double w0 = double(writer.frames_written()), c0 = self_cpu_seconds();
-    double p0 = viewers.cpu_seconds(), b0 = server.bytes_sent(), t0 = now_seconds();
-    iterate_for(step_seconds);
-    std::vector<double> f1 = viewers.frames();
-    double written = writer.frames_written() - w0, cpu = self_cpu_seconds() - c0;
-    double peers_cpu = viewers.cpu_seconds() - p0, bytes = server.bytes_sent() - b0;
-    double dt = now_seconds() - t0;
-
-    if (f0.size() != size_t(n) || f1.size() != size_t(n) || written <= 0) {
-      std::printf("# %-24s %3d viewers: the viewers' process stopped answering\n", label, n);
-      curve.steps.push_back(step);
-      break;
+    Step step;
+    if (!measure_window(sides, n, step_seconds, &step)) break;
+    if (!step.held) {
+      print_step(label, step, t_connect, "; measuring again");
+      if (!measure_window(sides, n, step_seconds, &step)) break;
+      print_step(label, step, t_connect, step.held ? "; held" : "; missed again, stopping");
+    } else {
+      print_step(label, step, t_connect, "");
     }
-    double worst = 1e9, total = 0;
-    for (int i = 0; i < n; i++) {
-      worst = std::min(worst, f1[i] - f0[i]);
-      total += f1[i] - f0[i];
-    }
-    step.server_ms_per_viewer_second = std::max(0.0, cpu - idle_cores * dt) * 1000 / (n * dt);
-    step.peers_ms_per_viewer_second = peers_cpu * 1000 / (n * dt);
-    step.fps_per_viewer = total / n / dt;
-    step.worst_percent = 100 * worst / written;
-    // The stream itself must keep its rate too (the writer shares the cores).
-    bool writer_kept_up = written >= kHeldFraction * ClipWriter::kFps * dt;
-    step.held = worst >= kHeldFraction * written && writer_kept_up;
-    std::printf(
-        "# %-24s %3d viewers: server %6.2f ms CPU/viewer-s, %5.1f frames/s per viewer, worst "
-        "viewer %5.1f%% of %.0f frames, %5.0f kbit/s each; peers' process %6.2f ms CPU/viewer-s "
-        "(same cores); connect %.1f s%s\n",
-        label, n, step.server_ms_per_viewer_second, step.fps_per_viewer, step.worst_percent,
-        written, bytes * 8 / 1000 / dt / n, step.peers_ms_per_viewer_second, t_connect,
-        writer_kept_up ? "" : "; the writer fell behind");
-    std::fflush(stdout);
     curve.steps.push_back(step);
     if (!step.held) break;
     curve.max_held = n;
@@ -250,7 +298,7 @@ Curve run_curve(bool shared, const std::vector<int>& steps, double step_seconds,
 
 std::vector<int> default_steps(int max_viewers) {
   std::vector<int> steps;
-  for (int n : {1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256})
+  for (int n : {1, 2, 4, 8, 16, 32, 48, 64, 80, 96, 128, 192, 256})
     if (n <= max_viewers) steps.push_back(n);
   if (steps.empty() || steps.back() != max_viewers) steps.push_back(max_viewers);
   return steps;
@@ -286,6 +334,8 @@ int main(int argc, char** argv) {
   }
   std::vector<int> steps =
       fixed_viewers ? std::vector<int>{fixed_viewers} : default_steps(max_viewers);
+  // A viewers' process that died must not take this one with it.
+  std::signal(SIGPIPE, SIG_IGN);
   gchar* exe = g_file_read_link("/proc/self/exe", nullptr);
   std::string self_exe = exe ? exe : argv[0];
   g_free(exe);

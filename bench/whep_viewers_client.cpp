@@ -22,6 +22,8 @@ namespace relais::bench {
 
 namespace {
 
+constexpr int kOffersInFlight = 8;
+
 struct Peer {
   ElementRef pipeline;
   GstElement* webrtc = nullptr;  // owned by pipeline
@@ -120,8 +122,13 @@ void send_async(Viewers* v, const char* method, const std::string& url, const ch
       [](GObject* session, GAsyncResult* result, gpointer data) {
         std::unique_ptr<Done> done(static_cast<Done*>(data));
         SoupMessage* msg = soup_session_get_async_result_message(SOUP_SESSION(session), result);
+        GError* error = nullptr;
         std::string text =
-            reply_text(soup_session_send_and_read_finish(SOUP_SESSION(session), result, nullptr));
+            reply_text(soup_session_send_and_read_finish(SOUP_SESSION(session), result, &error));
+        if (error) {
+          text = error->message;  // transport error: the status is 0
+          g_error_free(error);
+        }
         const char* loc =
             soup_message_headers_get_one(soup_message_get_response_headers(msg), "Location");
         (*done)(soup_message_get_status(msg), loc ? loc : "", text);
@@ -262,7 +269,8 @@ int run_whep_viewers(const std::string& whep_url) {
   commands.detach();
 
   for (;;) {
-    while (to_add > 0) {
+    // A few offers at a time: the server's listen backlog is small.
+    while (to_add > 0 && v->pending < kOffersInFlight) {
       connect_peer(v);
       to_add--;
     }
