@@ -1,247 +1,101 @@
-// Concurrent WebRTC viewers per core. Measures the server process's CPU time
-// per connected viewer (writer's cost subtracted) for Relais's shared egress
-// (the stream read, parsed and payloaded once, tee to every webrtcbin) and, as
-// the anchor, one pipeline per viewer (reader, parser, payloader and webrtcbin
-// for each viewer, as one gst-launch pipeline per viewer would be). The
-// viewers are real webrtcbin peers in a child process, talking WHEP over HTTP
-// on loopback.
+// Concurrent WebRTC viewers of one 720p30 H.264 stream (constrained baseline,
+// about 2 Mb/s): how many this machine holds while every viewer still
+// receives at least 95% of the frames, and the server's CPU time per
+// viewer-second on the way, for Relais's shared egress (the stream read,
+// parsed and payloaded once, a tee branch per viewer) and, as the anchor, one
+// pipeline per viewer (reader, parser, payloader and webrtcbin for each
+// viewer, as one gst-launch pipeline per viewer would be).
 //
-// Usage: relais-bench-whep-viewers [--viewers N] [--seconds S]
-//        relais-bench-whep-viewers --client URL N     (the viewers; internal)
+// The viewers are webrtcbin peers in a child process talking WHEP over HTTP
+// on loopback; they grow in steps (1, 2, 4, 8, 12, 16, 24, 32, ...), each
+// step measured for a few seconds once all are connected. The stream is
+// encoded once before anything is measured and replayed into the memory://
+// store in real time by a thread of this process; that thread's (small) cost
+// is measured with no viewers and subtracted from the server's figure.
+//
+// Usage: relais-bench-whep-viewers [--max-viewers N] [--step-seconds S]
+//                                  [--viewers N] [--seconds S]
+//   --max-viewers N   the last step (default 64: the whole run then takes
+//                     60-90 s on a 2-core machine; 80 takes up to ~110 s)
+//   --step-seconds S  seconds measured per step (default 2)
+//   --viewers N       measure one step of N viewers only (the old fixed count)
+//   --seconds S       same as --step-seconds
+//        relais-bench-whep-viewers --client WHEP_URL     (the viewers; internal)
+#include <gio/gio.h>
 #include <gst/gst.h>
-#include <gst/sdp/sdp.h>
-#include <gst/webrtc/webrtc.h>
-#include <libsoup/soup.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
-#include <map>
+#include <fstream>
+#include <functional>
 #include <memory>
-#include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include "gst_handles.h"
+#include "bench_util.h"
 #include "registry.h"
-#include "whep_service.h"
+#include "whep_viewers_client.h"
+#include "whep_viewers_server.h"
+#include "whep_viewers_writer.h"
 
 namespace {
 
-using relais::server::HttpRequest;
-using relais::server::HttpResponse;
-using relais::webrtc::WhepService;
+using relais::bench::ClipWriter;
+using relais::bench::WhepBenchServer;
 
-void iterate_for(int ms) {
-  gint64 end = g_get_monotonic_time() + gint64(ms) * 1000;
-  while (g_get_monotonic_time() < end) {
-    while (g_main_context_iteration(nullptr, FALSE)) {
-    }
-    g_usleep(2000);
-  }
+constexpr const char* kStream = "bench";
+constexpr double kHeldFraction = 0.95;
+
+// Runs the main context (the WHEP services, the HTTP server) for a while,
+// sleeping in between, so the harness itself costs next to no CPU.
+void iterate_for(double seconds) {
+  bool done = false;
+  g_timeout_add(
+      guint(seconds * 1000),
+      [](gpointer flag) {
+        *static_cast<bool*>(flag) = true;
+        return G_SOURCE_REMOVE;
+      },
+      &done);
+  while (!done) g_main_context_iteration(nullptr, TRUE);
 }
 
-bool iterate_until(const std::function<bool()>& done, int ms) {
-  gint64 end = g_get_monotonic_time() + gint64(ms) * 1000;
+bool iterate_until(const std::function<bool()>& done, double seconds) {
+  gint64 end = g_get_monotonic_time() + gint64(seconds * 1e6);
   while (!done()) {
     if (g_get_monotonic_time() > end) return false;
-    while (g_main_context_iteration(nullptr, FALSE)) {
-    }
-    g_usleep(2000);
+    iterate_for(0.02);
   }
   return true;
 }
 
-double cpu_seconds() {
+double now_seconds() {
+  return g_get_monotonic_time() / 1e6;
+}
+
+double self_cpu_seconds() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
          (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// ---- the viewers (child process) -------------------------------------------
-
-struct Peer {
-  relais::ElementRef pipeline;
-  GstElement* webrtc = nullptr;
-  std::mutex mutex;  // guards candidates
-  std::vector<std::string> candidates;
-  std::string location, ufrag;
-};
-
-std::string post(SoupSession* session, const std::string& method, const std::string& url,
-                 const char* type, const std::string& body, guint* status, std::string* location) {
-  SoupMessage* msg = soup_message_new(method.c_str(), url.c_str());
-  GBytes* bytes = g_bytes_new(body.data(), body.size());
-  soup_message_set_request_body_from_bytes(msg, type, bytes);
-  g_bytes_unref(bytes);
-  GBytes* reply = soup_session_send_and_read(session, msg, nullptr, nullptr);
-  *status = soup_message_get_status(msg);
-  if (location) {
-    const char* loc =
-        soup_message_headers_get_one(soup_message_get_response_headers(msg), "Location");
-    *location = loc ? loc : "";
-  }
-  std::string out;
-  if (reply) {
-    gsize size = 0;
-    const char* p = static_cast<const char*>(g_bytes_get_data(reply, &size));
-    out.assign(p ? p : "", size);
-    g_bytes_unref(reply);
-  }
-  g_object_unref(msg);
-  return out;
-}
-
-int run_viewers(const std::string& base, int count) {
-  SoupSession* session = soup_session_new();
-  std::vector<std::unique_ptr<Peer>> peers;
-  for (int i = 0; i < count; i++) {
-    auto peer = std::make_unique<Peer>();
-    peer->pipeline = relais::ElementRef::adopt(gst_pipeline_new(nullptr));
-    peer->webrtc = gst_element_factory_make("webrtcbin", nullptr);
-    gst_util_set_object_arg(G_OBJECT(peer->webrtc), "bundle-policy", "max-bundle");
-    gst_bin_add(GST_BIN(peer->pipeline.get()), peer->webrtc);
-    relais::CapsPtr caps(gst_caps_from_string(
-        "application/x-rtp, media=video, encoding-name=H264, clock-rate=90000, payload=102, "
-        "packetization-mode=(string)1, profile-level-id=(string)42e01f"));
-    GstWebRTCRTPTransceiver* trans = nullptr;
-    g_signal_emit_by_name(peer->webrtc, "add-transceiver",
-                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(), &trans);
-    if (trans) gst_object_unref(trans);
-    g_signal_connect(peer->webrtc, "on-ice-candidate",
-                     G_CALLBACK(+[](GstElement*, guint, gchar* c, Peer* p) {
-                       std::lock_guard lock(p->mutex);
-                       p->candidates.push_back(c);
-                     }),
-                     peer.get());
-    g_signal_connect(peer->webrtc, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, Peer* p) {
-                       GstElement* sink = gst_element_factory_make("fakesink", nullptr);
-                       g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-                       gst_bin_add(GST_BIN(p->pipeline.get()), sink);
-                       gst_element_sync_state_with_parent(sink);
-                       relais::PadRef sinkpad =
-                           relais::PadRef::adopt(gst_element_get_static_pad(sink, "sink"));
-                       gst_pad_link(pad, sinkpad.get());
-                     }),
-                     peer.get());
-    gst_element_set_state(peer->pipeline.get(), GST_STATE_PLAYING);
-    GstPromise* promise = gst_promise_new();
-    g_signal_emit_by_name(peer->webrtc, "create-offer", nullptr, promise);
-    gst_promise_wait(promise);
-    GstWebRTCSessionDescription* offer = nullptr;
-    gst_structure_get(gst_promise_get_reply(promise), "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-                      &offer, nullptr);
-    gst_promise_unref(promise);
-    promise = gst_promise_new();
-    g_signal_emit_by_name(peer->webrtc, "set-local-description", offer, promise);
-    gst_promise_wait(promise);
-    gst_promise_unref(promise);
-    gchar* text = gst_sdp_message_as_text(offer->sdp);
-    const char* ufrag =
-        gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(offer->sdp, 0), "ice-ufrag");
-    peer->ufrag = ufrag ? ufrag : "";
-    guint status = 0;
-    std::string answer = post(session, "POST", base + "/whep/bench", "application/sdp", text,
-                              &status, &peer->location);
-    g_free(text);
-    gst_webrtc_session_description_free(offer);
-    if (status != 201) {
-      std::fprintf(stderr, "viewer %d: POST answered %u: %s\n", i, status, answer.c_str());
-      return 1;
-    }
-    GstSDPMessage* sdp = nullptr;
-    gst_sdp_message_new_from_text(answer.c_str(), &sdp);
-    GstWebRTCSessionDescription* desc =
-        gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
-    promise = gst_promise_new();
-    g_signal_emit_by_name(peer->webrtc, "set-remote-description", desc, promise);
-    gst_promise_wait(promise);
-    gst_promise_unref(promise);
-    gst_webrtc_session_description_free(desc);
-    peers.push_back(std::move(peer));
-  }
-  for (;;) {  // trickle until the parent stops us
-    for (auto& p : peers) {
-      std::vector<std::string> pending;
-      {
-        std::lock_guard lock(p->mutex);
-        pending.swap(p->candidates);
-      }
-      if (pending.empty()) continue;
-      std::string frag = "a=ice-ufrag:" + p->ufrag + "\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\n";
-      for (const auto& c : pending) frag += "a=" + c + "\r\n";
-      guint status = 0;
-      post(session, "PATCH", base + p->location, "application/trickle-ice-sdpfrag", frag, &status,
-           nullptr);
-    }
-    iterate_for(200);
-  }
-}
-
-// ---- the server (this process) ---------------------------------------------
-
-// Routes WHEP requests to the services: all to one (shared egress), or each
-// new viewer to a service of its own (one pipeline per viewer).
-struct Router {
-  std::vector<std::unique_ptr<WhepService>> services;
-  size_t next = 0;
-  std::map<std::string, size_t> owner;  // session path -> service
-
-  void handle(SoupServerMessage* msg, const char* path) {
-    HttpRequest req;
-    req.method = soup_server_message_get_method(msg);
-    req.path = path;
-    const char* type = soup_message_headers_get_content_type(
-        soup_server_message_get_request_headers(msg), nullptr);
-    if (type) req.headers["content-type"] = type;
-    if (GBytes* body = soup_message_body_flatten(soup_server_message_get_request_body(msg))) {
-      gsize size = 0;
-      const char* p = static_cast<const char*>(g_bytes_get_data(body, &size));
-      req.body.assign(p ? p : "", size);
-      g_bytes_unref(body);
-    }
-    size_t index = 0;
-    if (req.method == "POST") {
-      index = std::min(next++, services.size() - 1);
-    } else {
-      auto it = owner.find(req.path);
-      index = it == owner.end() ? 0 : it->second;
-    }
-    auto state = std::make_shared<int>(0);
-    g_object_ref(msg);
-    services[index]->handle(req, [this, msg, state, index](HttpResponse r) {
-      soup_server_message_set_status(msg, static_cast<guint>(r.status), nullptr);
-      for (const auto& [k, v] : r.headers) {
-        soup_message_headers_append(soup_server_message_get_response_headers(msg), k.c_str(),
-                                    v.c_str());
-        if (k == "Location") owner[v] = index;
-      }
-      if (!r.content_type.empty())
-        soup_server_message_set_response(msg, r.content_type.c_str(), SOUP_MEMORY_COPY,
-                                         r.body.data(), r.body.size());
-      if (*state == 1) soup_server_message_unpause(msg);
-      *state = 2;
-      g_object_unref(msg);
-    });
-    if (*state == 0) {
-      *state = 1;
-      soup_server_message_pause(msg);
-    }
-  }
-};
-
-// RTP bytes handed to viewers so far, from the services' metrics.
-double bytes_sent(const std::vector<std::unique_ptr<WhepService>>& services) {
-  double total = 0;
-  for (const auto& s : services) {
-    std::string text = s->prometheus_metrics();
-    const std::string key = "relais_whep_bytes_sent_total{";
-    for (auto pos = text.find(key); pos != std::string::npos; pos = text.find(key, pos + 1)) {
-      auto space = text.find(' ', pos);
-      total += std::atof(text.c_str() + space + 1);
-    }
-  }
-  return total;
+// CPU time (user + system) of another process, from /proc.
+double process_cpu_seconds(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; i++)  // utime is field 14, stime 15
+    if (i >= 14) ticks += std::atof(field.c_str());
+  return ticks / sysconf(_SC_CLK_TCK);
 }
 
 // The writer's bitrate as the store measures it (bit/s).
@@ -250,120 +104,283 @@ double stream_bitrate() {
   std::vector<relais::store::StreamInfo> streams;
   if (relais::store::open_store("memory://", &store).is_ok()) store->list_streams(&streams);
   for (const auto& s : streams)
-    if (s.name == "bench") return s.bitrate;
+    if (s.name == kStream) return s.bitrate;
   return 0;
 }
 
-struct Result {
-  bool ok = false;
-  double viewers_per_core = 0;
+// The viewers' process and the line protocol of whep_viewers_client.h.
+class Viewers {
+ public:
+  bool start(const std::string& self_exe, const std::string& whep_url) {
+    GError* err = nullptr;
+    proc_ = g_subprocess_new(static_cast<GSubprocessFlags>(G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                           G_SUBPROCESS_FLAGS_STDOUT_PIPE),
+                             &err, self_exe.c_str(), "--client", whep_url.c_str(), nullptr);
+    if (!proc_) {
+      std::fprintf(stderr, "viewers: %s\n", err ? err->message : "?");
+      if (err) g_error_free(err);
+      return false;
+    }
+    out_ = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc_));
+    g_subprocess_wait_async(
+        proc_, nullptr,
+        [](GObject*, GAsyncResult*, gpointer data) {
+          std::unique_ptr<std::shared_ptr<bool>> exited(static_cast<std::shared_ptr<bool>*>(data));
+          **exited = true;
+        },
+        new std::shared_ptr<bool>(exited_));
+    pid_ = g_subprocess_get_identifier(proc_);
+    std::fprintf(stderr, "viewers' process: pid %s (server: pid %d)\n", pid_.c_str(),
+                 int(getpid()));
+    return true;
+  }
+  ~Viewers() {
+    if (out_) g_object_unref(out_);
+    if (proc_) {
+      g_subprocess_force_exit(proc_);
+      g_subprocess_wait(proc_, nullptr, nullptr);
+      g_object_unref(proc_);
+    }
+  }
+  bool add(int n) { return command("add " + std::to_string(n)); }
+  // Each viewer's complete frames so far; empty if the process is gone.
+  std::vector<double> frames() {
+    std::vector<double> counts;
+    if (!command("report")) return counts;
+    gchar* line = g_data_input_stream_read_line(out_, nullptr, nullptr, nullptr);
+    if (!line) return counts;
+    std::istringstream in(line);
+    g_free(line);
+    std::string word;
+    in >> word;
+    double n = 0;
+    while (in >> n) counts.push_back(n);
+    return counts;
+  }
+  double cpu_seconds() const { return process_cpu_seconds(pid_); }
+  bool exited() const { return *exited_; }
+
+ private:
+  bool command(const std::string& text) {
+    std::string line = text + "\n";
+    return g_output_stream_write_all(g_subprocess_get_stdin_pipe(proc_), line.data(), line.size(),
+                                     nullptr, nullptr, nullptr);
+  }
+  GSubprocess* proc_ = nullptr;
+  GDataInputStream* out_ = nullptr;
+  std::string pid_;
+  // Set on the main context when the process ends; shared with the callback,
+  // which may run after this object is gone.
+  std::shared_ptr<bool> exited_ = std::make_shared<bool>(false);
 };
 
-Result measure(bool shared, int viewers, int seconds, const std::string& self_exe) {
-  Result result;
-  Router router;
-  relais::webrtc::WhepOptions options;
-  options.max_sessions = static_cast<size_t>(viewers) + 1;
-  for (int i = 0; i < (shared ? 1 : viewers); i++)
-    router.services.push_back(std::make_unique<WhepService>(
-        "memory://", std::vector<relais::webrtc::IceServer>{}, "", 64 * 1024, options));
-  SoupServer* server = soup_server_new(nullptr, nullptr);
-  soup_server_add_handler(
-      server, "/whep/",
-      [](SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
-        static_cast<Router*>(data)->handle(msg, path);
-      },
-      &router, nullptr);
-  if (!soup_server_listen_local(server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, nullptr)) return result;
-  GSList* uris = soup_server_get_uris(server);
-  gchar* base = g_uri_to_string(static_cast<GUri*>(uris->data));
-  std::string url = base;
-  if (!url.empty() && url.back() == '/') url.pop_back();
-  g_free(base);
-  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+struct Step {
+  int viewers = 0;
+  bool held = false;
+  double server_ms_per_viewer_second = 0;
+  double peers_ms_per_viewer_second = 0;
+  double fps_per_viewer = 0;
+  double worst_percent = 0;
+  double kbps_per_viewer = 0;
+  double frames_written = 0;
+  bool writer_kept_up = false;
+};
 
-  iterate_for(500);
-  double t0 = cpu_seconds();
-  iterate_for(seconds * 1000);
-  double idle = cpu_seconds() - t0;
+struct Curve {
+  std::vector<Step> steps;
+  int max_held = 0;
+  const Step* at(int viewers) const {
+    for (const auto& s : steps)
+      if (s.viewers == viewers && s.held) return &s;
+    return nullptr;
+  }
+};
 
-  std::string count = std::to_string(viewers);
-  GSubprocess* client = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, nullptr, self_exe.c_str(),
-                                         "--client", url.c_str(), count.c_str(), nullptr);
-  auto connected = [&] {
-    size_t n = 0;
-    for (auto& s : router.services) n += s->connected_count();
-    return n;
-  };
-  if (client && iterate_until([&] { return connected() == size_t(viewers); }, 60000)) {
-    iterate_for(2000);
-    double t1 = cpu_seconds();
-    double b1 = bytes_sent(router.services);
-    iterate_for(seconds * 1000);
-    double busy = cpu_seconds() - t1;
-    double kbps_per_viewer = (bytes_sent(router.services) - b1) * 8 / 1000 / seconds / viewers;
-    std::fprintf(stderr, "  %.0f kbit/s sent to each viewer\n", kbps_per_viewer);
-    // Every viewer must really get the stream.
-    double stream_kbps = stream_bitrate() / 1000;
-    std::fprintf(stderr, "  the stream itself: %.0f kbit/s\n", stream_kbps);
-    if (connected() == size_t(viewers) && busy > idle && kbps_per_viewer > 0.8 * stream_kbps) {
-      double per_viewer = (busy - idle) / seconds / viewers;  // cores per viewer
-      result.viewers_per_core = 1.0 / per_viewer;
-      result.ok = true;
+struct Sides {
+  const char* label;
+  WhepBenchServer* server;
+  Viewers* viewers;
+  const ClipWriter* writer;
+  double idle_cores;
+};
+
+// Measures `n` connected viewers for `seconds`; false (with a line printed)
+// if the viewers' process stopped answering.
+bool measure_window(const Sides& s, int n, double seconds, Step* step) {
+  std::vector<double> f0 = s.viewers->frames();
+  double w0 = double(s.writer->frames_written()), c0 = self_cpu_seconds();
+  double p0 = s.viewers->cpu_seconds(), b0 = s.server->bytes_sent(), t0 = now_seconds();
+  iterate_for(seconds);
+  std::vector<double> f1 = s.viewers->frames();
+  double written = s.writer->frames_written() - w0, cpu = self_cpu_seconds() - c0;
+  double peers_cpu = s.viewers->cpu_seconds() - p0, bytes = s.server->bytes_sent() - b0;
+  double dt = now_seconds() - t0;
+  if (f0.size() != size_t(n) || f1.size() != size_t(n) || written <= 0) {
+    std::printf("# %-24s %3d viewers: the viewers' process stopped answering\n", s.label, n);
+    return false;
+  }
+  double worst = 1e9, total = 0;
+  for (int i = 0; i < n; i++) {
+    worst = std::min(worst, f1[i] - f0[i]);
+    total += f1[i] - f0[i];
+  }
+  step->viewers = n;
+  step->server_ms_per_viewer_second = std::max(0.0, cpu - s.idle_cores * dt) * 1000 / (n * dt);
+  step->peers_ms_per_viewer_second = peers_cpu * 1000 / (n * dt);
+  step->fps_per_viewer = total / n / dt;
+  step->worst_percent = 100 * worst / written;
+  step->kbps_per_viewer = bytes * 8 / 1000 / dt / n;
+  step->frames_written = written;
+  // The stream itself must keep its rate too (the writer shares the cores).
+  step->writer_kept_up = written >= kHeldFraction * ClipWriter::kFps * dt;
+  step->held = worst >= kHeldFraction * written && step->writer_kept_up;
+  return true;
+}
+
+void print_step(const char* label, const Step& step, double connect_seconds, const char* note) {
+  std::printf(
+      "# %-24s %3d viewers: server %6.2f ms CPU/viewer-s, %5.1f frames/s per viewer, worst "
+      "viewer %5.1f%% of %.0f frames, %5.0f kbit/s each; peers' process %6.2f ms CPU/viewer-s "
+      "(same cores); connect %.1f s%s%s\n",
+      label, step.viewers, step.server_ms_per_viewer_second, step.fps_per_viewer,
+      step.worst_percent, step.frames_written, step.kbps_per_viewer,
+      step.peers_ms_per_viewer_second, connect_seconds,
+      step.writer_kept_up ? "" : "; the writer fell behind", note);
+  std::fflush(stdout);
+}
+
+// Grows the viewers step by step until a step does not hold. A step that
+// misses is measured once more before it counts as failed, so one stall of
+// this shared machine does not end the curve.
+Curve run_curve(bool shared, const std::vector<int>& steps, double step_seconds, double idle_cores,
+                const ClipWriter& writer, const std::string& self_exe) {
+  const char* label = shared ? "relais_shared_egress" : "one_pipeline_per_viewer";
+  Curve curve;
+  WhepBenchServer server(shared, size_t(steps.back()));
+  std::string error;
+  if (!server.listen(&error)) {
+    std::fprintf(stderr, "%s: %s\n", label, error.c_str());
+    return curve;
+  }
+  Viewers viewers;
+  if (!viewers.start(self_exe, server.url() + "/whep/" + kStream)) return curve;
+  Sides sides{label, &server, &viewers, &writer, idle_cores};
+  int connected = 0;
+  for (int n : steps) {
+    double t_connect = now_seconds();
+    viewers.add(n - connected);
+    connected = n;
+    if (!iterate_until([&] { return server.connected() == size_t(n) || viewers.exited(); },
+                       30 + n) ||
+        viewers.exited()) {
+      std::printf("# %-24s %3d viewers: only %zu connected after %.0f s%s, stopping\n", label, n,
+                  server.connected(), now_seconds() - t_connect,
+                  viewers.exited() ? " (the viewers' process failed)" : "");
+      break;
     }
-    std::fprintf(stderr, "%s: %d viewers, server CPU %.2f s (idle %.2f s) over %d s\n",
-                 shared ? "relais shared egress" : "one pipeline per viewer", viewers, busy, idle,
-                 seconds);
-  } else {
-    std::fprintf(stderr, "%s: viewers did not connect (%zu of %d)\n",
-                 shared ? "shared" : "per-viewer", connected(), viewers);
+    t_connect = now_seconds() - t_connect;
+    iterate_for(1.0);  // past the new viewers' first burst (the cached GOP)
+    Step step;
+    if (!measure_window(sides, n, step_seconds, &step)) break;
+    if (!step.held) {
+      print_step(label, step, t_connect, "; measuring again");
+      if (!measure_window(sides, n, step_seconds, &step)) break;
+      print_step(label, step, t_connect, step.held ? "; held" : "; missed again, stopping");
+    } else {
+      print_step(label, step, t_connect, "");
+    }
+    curve.steps.push_back(step);
+    if (!step.held) break;
+    curve.max_held = n;
   }
-  if (client) {
-    g_subprocess_force_exit(client);
-    g_subprocess_wait(client, nullptr, nullptr);
-    g_object_unref(client);
-  }
-  router.services.clear();
-  soup_server_disconnect(server);
-  g_object_unref(server);
-  iterate_for(300);
-  return result;
+  return curve;
+}
+
+std::vector<int> default_steps(int max_viewers) {
+  std::vector<int> steps;
+  for (int n : {1, 2, 4, 8, 16, 32, 48, 64, 80, 96, 128, 192, 256})
+    if (n <= max_viewers) steps.push_back(n);
+  if (steps.empty() || steps.back() != max_viewers) steps.push_back(max_viewers);
+  return steps;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   gst_init(&argc, &argv);
-  if (argc == 4 && std::string(argv[1]) == "--client")
-    return run_viewers(argv[2], std::atoi(argv[3]));
-  int viewers = 8, seconds = 6;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--viewers") viewers = std::max(1, std::atoi(argv[i + 1]));
-    if (std::string(argv[i]) == "--seconds") seconds = std::max(1, std::atoi(argv[i + 1]));
+  if (argc == 3 && std::string(argv[1]) == "--client")
+    return relais::bench::run_whep_viewers(argv[2]);
+  int max_viewers = 64, fixed_viewers = 0;
+  double step_seconds = 2;
+  for (int i = 1; i < argc; i++) {
+    std::string arg = argv[i];
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s needs a value\n", arg.c_str());
+      return 2;
+    }
+    std::string value = argv[++i];
+    if (arg == "--max-viewers") {
+      max_viewers = std::max(1, std::atoi(value.c_str()));
+    } else if (arg == "--viewers") {
+      fixed_viewers = std::max(1, std::atoi(value.c_str()));
+    } else if (arg == "--step-seconds" || arg == "--seconds") {
+      step_seconds = std::max(1.0, std::atof(value.c_str()));
+    } else {
+      std::fprintf(stderr,
+                   "usage: %s [--max-viewers N] [--step-seconds S] [--viewers N] [--seconds S]\n",
+                   argv[0]);
+      return 2;
+    }
   }
+  std::vector<int> steps =
+      fixed_viewers ? std::vector<int>{fixed_viewers} : default_steps(max_viewers);
+  // A viewers' process that died must not take this one with it.
+  std::signal(SIGPIPE, SIG_IGN);
   gchar* exe = g_file_read_link("/proc/self/exe", nullptr);
   std::string self_exe = exe ? exe : argv[0];
   g_free(exe);
 
-  GError* err = nullptr;
-  relais::ElementRef writer = relais::ElementRef::adopt(gst_parse_launch(
-      "videotestsrc is-live=true pattern=snow ! video/x-raw,width=640,height=360,framerate=30/1 ! "
-      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=1500 ! "
-      "video/x-h264,profile=constrained-baseline ! h264parse ! relaisstoresink store=memory:// "
-      "stream=bench",
-      &err));
-  if (!writer) {
-    std::fprintf(stderr, "writer: %s\n", err ? err->message : "?");
+  ClipWriter writer;
+  std::string error;
+  if (!writer.encode(4, &error) || !writer.start("memory://", kStream, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
     return 1;
   }
-  gst_element_set_state(writer.get(), GST_STATE_PLAYING);
-  iterate_for(1500);
+  iterate_for(1.5);
+  double c0 = self_cpu_seconds(), t0 = now_seconds();
+  iterate_for(2.0);
+  double idle_cores = (self_cpu_seconds() - c0) / (now_seconds() - t0);
+  std::printf(
+      "# stream: %dx%d %d fps H.264 constrained-baseline, %.0f kbit/s (store: %.0f kbit/s); "
+      "writer alone %.2f ms CPU/s (subtracted). Frames counted per viewer: RTP marker-bit "
+      "packets out of webrtcbin with no sequence gap in the frame (not decoded). The viewers' "
+      "process runs on the same %ld cores.\n",
+      ClipWriter::kWidth, ClipWriter::kHeight, ClipWriter::kFps, writer.clip_bitrate() / 1000,
+      stream_bitrate() / 1000, idle_cores * 1000, sysconf(_SC_NPROCESSORS_ONLN));
+  std::fflush(stdout);
 
-  Result shared = measure(true, viewers, seconds, self_exe);
-  Result per_viewer = measure(false, viewers, seconds, self_exe);
-  gst_element_set_state(writer.get(), GST_STATE_NULL);
-  if (!shared.ok || !per_viewer.ok) return 1;
-  std::printf("BENCH whep_viewers_per_core viewers %.1f one_pipeline_per_viewer %.1f 1\n",
-              shared.viewers_per_core, per_viewer.viewers_per_core);
+  Curve relais = run_curve(true, steps, step_seconds, idle_cores, writer, self_exe);
+  Curve anchor = run_curve(false, steps, step_seconds, idle_cores, writer, self_exe);
+  writer.stop();
+
+  std::printf(
+      "# maximum viewers with every viewer >= 95%% of frames: relais %d%s, one pipeline "
+      "per viewer %d%s\n",
+      relais.max_held, relais.max_held == steps.back() ? " (the cap: held every step)" : "",
+      anchor.max_held, anchor.max_held == steps.back() ? " (the cap: held every step)" : "");
+  relais::bench::print_result("whep_viewers_720p30_max", "viewers", relais.max_held,
+                              "one_pipeline_per_viewer", anchor.max_held, true);
+  // CPU per viewer at the largest step both held.
+  int common = std::min(relais.max_held, anchor.max_held);
+  const Step* r = relais.at(common);
+  const Step* a = anchor.at(common);
+  if (!r || !a) {
+    std::fprintf(stderr, "no step held by both (relais %d, anchor %d)\n", relais.max_held,
+                 anchor.max_held);
+    return 1;
+  }
+  relais::bench::print_result("whep_cpu_ms_per_viewer_second_at_" + std::to_string(common), "ms",
+                              r->server_ms_per_viewer_second, "one_pipeline_per_viewer",
+                              a->server_ms_per_viewer_second, false);
   return 0;
 }
