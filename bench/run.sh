@@ -22,7 +22,7 @@ benches=(
   "$BUILD/bench/watermark-bench"
   "$BUILD/bench/relais-bench-rtsp-ingest"
   "$BUILD/bench/relais-bench-s3"
-  "$BUILD/bench/relais-bench-whep-viewers --viewers 12 --seconds 6"
+  "$BUILD/bench/relais-bench-whep-viewers"
 )
 
 export GST_PLUGIN_PATH="$BUILD/gst-relais${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
