@@ -52,6 +52,31 @@ GstBuffer* rewrite_pt(GstBuffer* buffer, int pt) {
   return buffer;
 }
 
+// How much faster than real time a new viewer is sent the cached GOP.
+constexpr uint32_t kCatchUpSpeed = 10;
+
+// A copy of a cached packet moved towards the live edge: its RTP timestamp and
+// buffer times keep their order but shrink their distance to the newest cached
+// packet by kCatchUpSpeed. Sent at once, a whole GOP would otherwise look to the
+// viewer's jitter buffer (and to the branch queue, which bounds time) like
+// seconds of late media, and the keyframe at its head would be dropped.
+GstBuffer* fast_forwarded(GstBuffer* cached, guint32 live_rtp_ts, GstClockTime live_pts) {
+  GstBuffer* buffer = gst_buffer_copy(cached);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (gst_rtp_buffer_map(buffer, GST_MAP_READWRITE, &rtp)) {
+    guint32 behind = live_rtp_ts - gst_rtp_buffer_get_timestamp(&rtp);  // wraps correctly
+    gst_rtp_buffer_set_timestamp(&rtp, live_rtp_ts - behind / kCatchUpSpeed);
+    gst_rtp_buffer_unmap(&rtp);
+  }
+  auto shrink = [live_pts](GstClockTime t) {
+    if (!GST_CLOCK_TIME_IS_VALID(t) || !GST_CLOCK_TIME_IS_VALID(live_pts) || t > live_pts) return t;
+    return live_pts - (live_pts - t) / kCatchUpSpeed;
+  };
+  GST_BUFFER_PTS(buffer) = shrink(GST_BUFFER_PTS(buffer));
+  GST_BUFFER_DTS(buffer) = shrink(GST_BUFFER_DTS(buffer));
+  return buffer;
+}
+
 // queue src: the viewer's payload type (and H.264 profile-level-id) on caps and packets.
 GstPadProbeReturn branch_rewrite_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto& branch = *static_cast<std::shared_ptr<EgressBranch>*>(data);
@@ -433,8 +458,17 @@ void StreamEgress::go_live(const std::shared_ptr<EgressBranch>& branch) {
   }
   branch->live = true;
   GST_DEBUG("viewer goes live with %zu cached packets", replay.size());
-  for (const auto& b : replay)
-    if (gst_pad_push(branch->tee_pad.get(), gst_buffer_ref(b.get())) != GST_FLOW_OK) break;
+  guint32 live_rtp_ts = 0;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (gst_rtp_buffer_map(replay.back().get(), GST_MAP_READ, &rtp)) {
+    live_rtp_ts = gst_rtp_buffer_get_timestamp(&rtp);
+    gst_rtp_buffer_unmap(&rtp);
+  }
+  GstClockTime live_pts = GST_BUFFER_PTS(replay.back().get());
+  for (const auto& b : replay) {
+    GstBuffer* packet = fast_forwarded(b.get(), live_rtp_ts, live_pts);
+    if (gst_pad_push(branch->tee_pad.get(), packet) != GST_FLOW_OK) break;
+  }
 }
 
 void StreamEgress::remove_branch(const std::shared_ptr<EgressBranch>& branch) {
