@@ -83,11 +83,13 @@ std::string sink_part() {
 
 // Writes a 320x240 H.264 clip of `frames` frames with `mux` (mp4mux,
 // matroskamux) to `path`.
-void make_h264_file(const std::string& path, const char* mux, int frames) {
-  std::string launch = "videotestsrc num-buffers=" + std::to_string(frames) +
-                       " ! video/x-raw,width=320,height=240,framerate=30/1 ! x264enc "
-                       "speed-preset=ultrafast key-int-max=10 ! h264parse ! " +
-                       mux + " ! filesink location=" + path;
+// Encodes `frames` frames of a test pattern with `encoder` (a launch fragment)
+// into `mux`, written to `path`.
+void make_encoded_file(const std::string& path, const std::string& encoder, const std::string& mux,
+                       int frames, const char* size = "width=320,height=240") {
+  std::string launch = "videotestsrc num-buffers=" + std::to_string(frames) + " ! video/x-raw," +
+                       size + ",framerate=30/1 ! " + encoder + " ! " + mux +
+                       " ! filesink location=" + path;
   GError* error = nullptr;
   ElementRef p = ElementRef::adopt(gst_parse_launch(launch.c_str(), &error));
   ASSERT_EQ(error, nullptr) << error->message;
@@ -99,6 +101,10 @@ void make_h264_file(const std::string& path, const char* mux, int frames) {
   ASSERT_NE(msg, nullptr);
   ASSERT_EQ(GST_MESSAGE_TYPE(msg.get()), GST_MESSAGE_EOS);
   gst_element_set_state(p.get(), GST_STATE_NULL);
+}
+
+void make_h264_file(const std::string& path, const char* mux, int frames) {
+  make_encoded_file(path, "x264enc speed-preset=ultrafast key-int-max=10 ! h264parse", mux, frames);
 }
 
 // Pulls samples until `pred` holds for one, up to `timeout`.
@@ -360,6 +366,47 @@ TEST_P(RelaisSrcFile, DecodeGivesRawVideo) {
 INSTANTIATE_TEST_SUITE_P(Containers, RelaisSrcFile,
                          ::testing::Values(std::make_pair("mp4mux", "mp4"),
                                            std::make_pair("matroskamux", "mkv")));
+
+// Other codecs pass through parsed and unchanged too.
+struct CodecCase {
+  const char* name;
+  const char* encoder;
+  const char* mux;
+  const char* extension;
+  const char* caps_name;
+};
+
+class RelaisSrcCodecs : public ::testing::TestWithParam<CodecCase> {};
+
+TEST_P(RelaisSrcCodecs, FilePassesTheEncodedVideoThrough) {
+  const CodecCase& c = GetParam();
+  TempDir dir;
+  const std::string path = dir.file(std::string("clip.") + c.extension);
+  make_encoded_file(path, c.encoder, c.mux, 10, "width=160,height=120");
+  PipelineRunner run("relaissrc uri=file://" + path + sink_part());
+  ASSERT_TRUE(run.ok());
+  ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
+  int frames = 0;
+  while (SamplePtr s = run.pull(5s)) {
+    EXPECT_EQ(caps_name(s.get()), c.caps_name);
+    EXPECT_EQ(caps_int(s.get(), "width"), 160);
+    ++frames;
+  }
+  EXPECT_EQ(frames, 10);
+  EXPECT_TRUE(run.wait_for_eos(2s));
+  EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Codecs, RelaisSrcCodecs,
+    ::testing::Values(CodecCase{"h265", "x265enc speed-preset=ultrafast ! h265parse", "matroskamux",
+                                "mkv", "video/x-h265"},
+                      CodecCase{"vp8", "vp8enc deadline=1", "webmmux", "webm", "video/x-vp8"},
+                      CodecCase{"vp9", "vp9enc deadline=1 cpu-used=8", "webmmux", "webm",
+                                "video/x-vp9"},
+                      CodecCase{"av1", "av1enc cpu-used=8 usage-profile=realtime ! av1parse",
+                                "matroskamux", "mkv", "video/x-av1"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 // A clip served over HTTP by a real HTTP server (Python's, which meson
 // already needs). Matroska, as that server does not answer range requests.
