@@ -45,19 +45,8 @@ std::string read_file(const std::string& path) {
 
 class RelaisS3SinkTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new S3rver();
-    std::string error;
-    if (!server_->start(kBucket, &error)) {
-      delete server_;
-      server_ = nullptr;
-      FAIL() << error;
-    }
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { server_ = S3rver::start_for_suite(kBucket); }
+  static void TearDownTestSuite() { server_.reset(); }
   void SetUp() override {
     ASSERT_NE(server_, nullptr) << "s3rver did not start";
     // Only what a test sets counts, never the caller's AWS environment.
@@ -205,10 +194,10 @@ class RelaisS3SinkTest : public ::testing::Test {
     return ops;
   }
 
-  static S3rver* server_;
+  static std::unique_ptr<S3rver> server_;
 };
 
-S3rver* RelaisS3SinkTest::server_ = nullptr;
+std::unique_ptr<S3rver> RelaisS3SinkTest::server_;
 
 #define START_PROXY(proxy)                   \
   FaultProxy proxy(server_->port());         \

@@ -24,19 +24,8 @@ constexpr gsize kMiB = 1024 * 1024;
 
 class S3ClientTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new S3rver();
-    std::string error;
-    if (!server_->start(kBucket, &error)) {
-      delete server_;
-      server_ = nullptr;
-      FAIL() << error;
-    }
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { server_ = S3rver::start_for_suite(kBucket); }
+  static void TearDownTestSuite() { server_.reset(); }
   void SetUp() override { ASSERT_NE(server_, nullptr) << "s3rver did not start"; }
 
   ClientConfig config(const std::string& endpoint) const {
@@ -62,10 +51,10 @@ class S3ClientTest : public ::testing::Test {
   }
   static Bytes bytes(const std::string& s) { return Bytes::copy_of(s.data(), s.size()); }
 
-  static S3rver* server_;
+  static std::unique_ptr<S3rver> server_;
 };
 
-S3rver* S3ClientTest::server_ = nullptr;
+std::unique_ptr<S3rver> S3ClientTest::server_;
 
 TEST_F(S3ClientTest, PutObjectRoundTrips) {
   auto c = client(config(server_->endpoint()));

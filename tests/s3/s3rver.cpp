@@ -1,5 +1,7 @@
 #include "s3rver.h"
 
+#include <gtest/gtest.h>
+
 #include <glib.h>
 #include <libsoup/soup.h>
 
@@ -10,6 +12,16 @@
 #include "sigv4.h"
 
 namespace relais::test {
+
+std::unique_ptr<S3rver> S3rver::start_for_suite(const std::string& bucket) {
+  auto server = std::make_unique<S3rver>();
+  std::string error;
+  if (!server->start(bucket, &error)) {
+    ADD_FAILURE() << error;
+    return nullptr;
+  }
+  return server;
+}
 
 bool S3rver::start(const std::string& bucket, std::string* error) {
   const char* src = g_getenv("RELAIS_SOURCE_DIR");

@@ -3,6 +3,7 @@
 // data in a temporary directory and one bucket created at start.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ class S3rver {
   // Starts s3rver with `bucket` created; virtual-hosted requests are
   // recognised under <bucket>.s3.localhost.
   bool start(const std::string& bucket, std::string* error);
+  // A started server for a whole test suite, or nullptr after reporting why.
+  static std::unique_ptr<S3rver> start_for_suite(const std::string& bucket);
   void stop() { process_.stop(); }
   int port() const { return port_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }

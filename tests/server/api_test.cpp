@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "json_message.h"
 #include "api.h"
 #include "auth.h"
 
@@ -28,19 +29,8 @@ HttpRequest with_token(HttpRequest r, const std::string& token) {
   return r;
 }
 
-// The "message" of a JSON error body, or "" when the body is not one.
 std::string message_of(const HttpResponse& r) {
-  JsonParser* p = json_parser_new();
-  std::string msg;
-  if (json_parser_load_from_data(p, r.body.c_str(), -1, nullptr)) {
-    JsonNode* root = json_parser_get_root(p);
-    if (JSON_NODE_HOLDS_OBJECT(root)) {
-      JsonObject* o = json_node_get_object(root);
-      if (json_object_has_member(o, "message")) msg = json_object_get_string_member(o, "message");
-    }
-  }
-  g_object_unref(p);
-  return msg;
+  return relais::test::json_message(r.body);
 }
 
 constexpr const char* kLive =

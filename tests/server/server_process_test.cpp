@@ -8,6 +8,7 @@
 #include <csignal>
 #include <fstream>
 
+#include "json_message.h"
 #include "process.h"
 #include "redis_server.h"
 #include "raw_http.h"
@@ -22,17 +23,7 @@ std::string server_binary() {
 }
 
 std::string message_of(const RawResponse& r) {
-  JsonParser* p = json_parser_new();
-  std::string msg;
-  if (json_parser_load_from_data(p, r.body.c_str(), -1, nullptr)) {
-    JsonNode* root = json_parser_get_root(p);
-    if (JSON_NODE_HOLDS_OBJECT(root)) {
-      JsonObject* o = json_node_get_object(root);
-      if (json_object_has_member(o, "message")) msg = json_object_get_string_member(o, "message");
-    }
-  }
-  g_object_unref(p);
-  return msg;
+  return relais::test::json_message(r.body);
 }
 
 constexpr const char* kToken = "test-token-123";
