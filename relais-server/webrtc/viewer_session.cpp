@@ -3,6 +3,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
+#include "ice_agent.h"
 #include "main_context.h"
 
 GST_DEBUG_CATEGORY_STATIC(relais_whep_session_debug);
@@ -87,6 +88,7 @@ bool ViewerSession::start(StreamEgress* egress, std::string* error) {
     return false;
   }
   webrtcbin_ = ElementRef::adopt(webrtc);
+  configure_ice_agent(webrtc);
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", "max-bundle");
   for (const IceServer& s : settings_.ice_servers) {
     if (s.scheme == "stun") {

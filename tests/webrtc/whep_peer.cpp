@@ -3,6 +3,8 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
+#include "ice_agent.h"
+
 namespace relais::webrtc::test {
 namespace {
 
@@ -76,6 +78,7 @@ std::string header_of(const HttpResponse& r, const std::string& name) {
 WhepPeer::WhepPeer(int h264_pt, int vp8_pt) {
   pipeline_ = ElementRef::adopt(gst_pipeline_new(nullptr));
   webrtc_ = gst_element_factory_make("webrtcbin", nullptr);
+  relais::webrtc::configure_ice_agent(webrtc_);
   gst_util_set_object_arg(G_OBJECT(webrtc_), "bundle-policy", "max-bundle");
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
   std::string caps_text =

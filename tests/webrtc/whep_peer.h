@@ -39,6 +39,7 @@ class WhepPeer {
   WhepPeer(const WhepPeer&) = delete;
   WhepPeer& operator=(const WhepPeer&) = delete;
 
+  GstElement* webrtcbin() const { return webrtc_; }
   // Creates a recvonly video offer (H.264 constrained baseline and VP8).
   std::string create_offer();
   // POSTs the offer to /whep/{stream}; on 201 applies the answer.

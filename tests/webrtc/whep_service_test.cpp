@@ -9,8 +9,10 @@
 #include <map>
 #include <memory>
 
+#include "ice_agent.h"
 #include "offers.h"
 #include "registry.h"
+#include "ssdp_listener.h"
 #include "whep_peer.h"
 
 namespace relais::webrtc {
@@ -20,6 +22,7 @@ using test::call;
 using test::header_of;
 using test::make_request;
 using test::run_until;
+using test::SsdpListener;
 using test::WhepPeer;
 
 constexpr size_t kMaxBody = 64 * 1024;
@@ -145,6 +148,24 @@ TEST(WhepService, H264ViewersShareOneStreamAndLeaveIndependently) {
       << metrics;
   // Deleting twice, or patching a deleted session, finds nothing.
   EXPECT_EQ(second.disconnect(service).status, 404);
+}
+
+// libnice turns UPnP-IGD on by default: every ICE agent would then send SSDP
+// M-SEARCH multicast out of the machine's interface. Neither the server's
+// viewers nor the test's peers may do that.
+TEST(WhepService, ViewerSessionsSendNoUpnpDiscovery) {
+  SsdpListener ssdp;
+  ASSERT_TRUE(ssdp.listening()) << ssdp.error();
+  Writer writer(h264_writer("no-upnp"));
+  ASSERT_TRUE(run_until([] { return stream_has_media("no-upnp"); }, 5000));
+  WhepService service("memory://", {}, "", kMaxBody, quick_options());
+  WhepPeer peer;
+  EXPECT_FALSE(ice_agent_upnp_enabled(peer.webrtcbin()));
+  ASSERT_EQ(peer.connect(service, "no-upnp").status, 201);
+  ASSERT_TRUE(receive(service, peer, 15)) << "frames: " << peer.frames();
+  run_until([] { return false; }, 1500);  // gupnp-igd searches right after gathering
+  EXPECT_EQ(ssdp.m_searches_seen(), 0);
+  EXPECT_EQ(peer.disconnect(service).status, 200);
 }
 
 TEST(WhepService, Vp8PassesThroughWithTheViewersPayloadType) {
