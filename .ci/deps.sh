@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   meson ninja-build pkg-config g++ make
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-  libgstreamer-plugins-bad1.0-dev libgstrtspserver-1.0-dev
+  libgstreamer-plugins-bad1.0-dev libgstrtspserver-1.0-dev libnice-dev
   libsoup-3.0-dev libhiredis-dev libjson-glib-dev
   libgnutls28-dev
   libgtest-dev libgmock-dev

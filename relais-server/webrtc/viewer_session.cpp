@@ -88,7 +88,10 @@ bool ViewerSession::start(StreamEgress* egress, std::string* error) {
     return false;
   }
   webrtcbin_ = ElementRef::adopt(webrtc);
-  configure_ice_agent(webrtc);
+  if (!configure_ice_agent(webrtc, settings_.ice, error)) {
+    *error = "cannot configure the viewer's ICE agent: " + *error;
+    return false;
+  }
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", "max-bundle");
   for (const IceServer& s : settings_.ice_servers) {
     if (s.scheme == "stun") {
@@ -295,11 +298,15 @@ void ViewerSession::send_answer() {
     return;
   }
   gchar* text = gst_sdp_message_as_text(local->sdp);
-  std::string sdp = add_candidates_to_sdp(text, video_mline_, local_candidates_);
+  std::vector<std::string> candidates = local_candidates_;
+  for (const auto& c : local_candidates_)
+    for (auto& copy : public_copies_of_candidate(c, settings_.ice.public_ips))
+      candidates.push_back(std::move(copy));
+  std::string sdp = add_candidates_to_sdp(text, video_mline_, candidates);
   g_free(text);
   gst_webrtc_session_description_free(local);
   state_ = State::kAnswered;
-  GST_INFO("session %s answered with %zu candidates", id_.c_str(), local_candidates_.size());
+  GST_INFO("session %s answered with %zu candidates", id_.c_str(), candidates.size());
   auto cb = events_.on_negotiated;
   cb(201, sdp);
 }

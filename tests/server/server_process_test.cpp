@@ -104,6 +104,26 @@ TEST(ServerProcess, HelpAndVersion) {
   g_free(err);
 }
 
+// Bad ICE settings stop the server at start with a message naming the setting.
+TEST(ServerProcess, BadIceSettingsAreStartErrors) {
+  const char* cases[][2] = {
+      {"--ice-port-range 40100-40000", "RELAIS_ICE_PORT_RANGE"},
+      {"--ice-interfaces nosuchif0", "RELAIS_ICE_INTERFACES: 'nosuchif0'"},
+      {"--ice-public-ips example.org", "RELAIS_ICE_PUBLIC_IPS: 'example.org'"},
+      {"--ice-tcp maybe", "RELAIS_ICE_TCP: 'maybe'"},
+  };
+  for (const auto& [flags, message] : cases) {
+    std::string cmd = server_binary() + " --host 127.0.0.1 --port " +
+                      std::to_string(free_loopback_port()) + " " + flags;
+    gchar* err = nullptr;
+    gint status = 0;
+    ASSERT_TRUE(g_spawn_command_line_sync(cmd.c_str(), nullptr, &err, &status, nullptr));
+    EXPECT_NE(status, 0) << flags;
+    EXPECT_NE(std::string(err).find(message), std::string::npos) << flags << ": " << err;
+    g_free(err);
+  }
+}
+
 TEST(ServerProcess, ReadRoutes) {
   Server s({"--api-token", kToken});
   ASSERT_TRUE(s.ok()) << s.log();

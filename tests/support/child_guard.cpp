@@ -78,9 +78,13 @@ void on_fatal_signal(int sig) {
   raise(sig);
 }
 
-void at_exit() { kill_all_children(); }
+void at_exit() {
+  kill_all_children();
+}
 
-void set_parent_death_signal(gpointer) { prctl(PR_SET_PDEATHSIG, SIGTERM); }
+void set_parent_death_signal(gpointer) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
 
 }  // namespace
 

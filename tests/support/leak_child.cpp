@@ -25,10 +25,10 @@ int main(int argc, char** argv) {
     std::string pidfile = dir->file("redis.pid");
     Process launcher;
     std::string error;
-    if (!launcher.start({"redis-server", "--port", std::to_string(free_loopback_port()), "--bind",
-                         "127.0.0.1", "--daemonize", "yes", "--pidfile", pidfile, "--dir",
-                         dir->path(), "--save", ""},
-                        "", &error) ||
+    if (!launcher.start(
+            {"redis-server", "--port", std::to_string(free_loopback_port()), "--bind", "127.0.0.1",
+             "--daemonize", "yes", "--pidfile", pidfile, "--dir", dir->path(), "--save", ""},
+            "", &error) ||
         !launcher.wait_exit(10000))
       return 2;
     gchar* text = nullptr;

@@ -31,9 +31,9 @@ PageResult open_page(const std::string& url, int min_frames, int timeout_ms) {
   GError* err = nullptr;
   GSubprocessLauncher* launcher = relais::test::test_launcher(static_cast<GSubprocessFlags>(
       G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE));
-  GSubprocess* proc = g_subprocess_launcher_spawn(
-      launcher, &err, "node", script.c_str(), url.c_str(), std::to_string(min_frames).c_str(),
-      std::to_string(timeout_ms).c_str(), nullptr);
+  GSubprocess* proc = g_subprocess_launcher_spawn(launcher, &err, "node", script.c_str(),
+                                                  url.c_str(), std::to_string(min_frames).c_str(),
+                                                  std::to_string(timeout_ms).c_str(), nullptr);
   g_object_unref(launcher);
   PageResult result;
   if (!proc) {

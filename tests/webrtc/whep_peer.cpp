@@ -96,6 +96,7 @@ WhepPeer::WhepPeer(int h264_pt, int vp8_pt) {
                    G_CALLBACK(+[](GstElement*, guint, gchar* candidate, WhepPeer* self) {
                      std::lock_guard lock(self->mutex_);
                      self->candidates_.push_back(candidate);
+                     self->gathered_.push_back(candidate);
                    }),
                    this);
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(on_pad_added), this);
@@ -200,6 +201,11 @@ HttpResponse WhepPeer::disconnect(WhepService& service) {
 
 void WhepPeer::vanish() {
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+}
+
+std::vector<std::string> WhepPeer::local_candidates() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return gathered_;
 }
 
 }  // namespace relais::webrtc::test

@@ -13,6 +13,7 @@
 
 #include "gst_handles.h"
 #include "http_exchange.h"
+#include "ice_agent.h"
 #include "whep_service.h"
 
 namespace relais::webrtc::test {
@@ -40,6 +41,12 @@ class WhepPeer {
   WhepPeer& operator=(const WhepPeer&) = delete;
 
   GstElement* webrtcbin() const { return webrtc_; }
+  // Applies ICE settings to this viewer's agent (before connect()).
+  bool use_ice(const IceSettings& settings, std::string* error) {
+    return configure_ice_agent(webrtc_, settings, error);
+  }
+  // The candidates this viewer has gathered so far (its offer's, then trickled).
+  std::vector<std::string> local_candidates();
   // Creates a recvonly video offer (H.264 constrained baseline and VP8).
   std::string create_offer();
   // POSTs the offer to /whep/{stream}; on 201 applies the answer.
@@ -63,8 +70,9 @@ class WhepPeer {
   std::string etag_;
   std::string ufrag_;
   std::string answer_;
-  std::mutex mutex_;  // guards candidates_
-  std::vector<std::string> candidates_;
+  std::mutex mutex_;                     // guards candidates_ and gathered_
+  std::vector<std::string> candidates_;  // not yet trickled
+  std::vector<std::string> gathered_;    // all
   std::atomic<int> frames_{0};
   std::atomic<int> width_{0};
 };
