@@ -54,6 +54,9 @@ fi
 if [ ! -f tests/node/node_modules/.deps-stamp ] ||
    [ tests/node/package.json -nt tests/node/node_modules/.deps-stamp ]; then
   echo "deps: installing npm test tools (tests/node)"
-  (cd tests/node && npm install --no-audit --no-fund --loglevel=error)
+  # --engine-strict: npm refuses a package whose engines this Node does not meet.
+  (cd tests/node && npm install --no-audit --no-fund --loglevel=error --engine-strict)
   touch tests/node/node_modules/.deps-stamp
 fi
+# Checked on every run, so a Node changed after the install is caught too.
+node tests/node/check-engines.mjs

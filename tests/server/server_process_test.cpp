@@ -8,6 +8,7 @@
 #include <csignal>
 #include <fstream>
 
+#include "child_guard.h"
 #include "json_message.h"
 #include "process.h"
 #include "redis_server.h"
@@ -351,7 +352,9 @@ TEST(ServerProcess, StopsCleanlyOnSigterm) {
     std::string file = dir.file("p.json");
     argv[6] = file.c_str();
     GError* err = nullptr;
-    GSubprocess* proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err);
+    GSubprocessLauncher* launcher = relais::test::test_launcher(G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    GSubprocess* proc = g_subprocess_launcher_spawnv(launcher, argv, &err);
+    g_object_unref(launcher);
     ASSERT_NE(proc, nullptr) << err->message;
     ASSERT_TRUE(wait_for_port(port, 10000));
     ASSERT_TRUE(eventually([&] {

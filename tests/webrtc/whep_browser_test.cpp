@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "child_guard.h"
 #include "registry.h"
 #include "soup_bridge.h"
 #include "whep_peer.h"
@@ -28,11 +29,12 @@ PageResult open_page(const std::string& url, int min_frames, int timeout_ms) {
   const char* src = g_getenv("RELAIS_SOURCE_DIR");
   std::string script = std::string(src ? src : ".") + "/tests/webrtc/watch_page.mjs";
   GError* err = nullptr;
-  GSubprocess* proc = g_subprocess_new(
-      static_cast<GSubprocessFlags>(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                    G_SUBPROCESS_FLAGS_STDERR_PIPE),
-      &err, "node", script.c_str(), url.c_str(), std::to_string(min_frames).c_str(),
+  GSubprocessLauncher* launcher = relais::test::test_launcher(static_cast<GSubprocessFlags>(
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE));
+  GSubprocess* proc = g_subprocess_launcher_spawn(
+      launcher, &err, "node", script.c_str(), url.c_str(), std::to_string(min_frames).c_str(),
       std::to_string(timeout_ms).c_str(), nullptr);
+  g_object_unref(launcher);
   PageResult result;
   if (!proc) {
     result.finished = true;
