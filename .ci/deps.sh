@@ -16,7 +16,7 @@ packages=(
   libpango1.0-dev libcairo2-dev libgdk-pixbuf-2.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
-  redis-server redis-tools coturn curl fonts-dejavu-core
+  redis-server redis-tools coturn curl fonts-dejavu-core iproute2 nftables
   openssl
   gcovr clang-format clang-tidy cppcheck valgrind
   nodejs npm chromium

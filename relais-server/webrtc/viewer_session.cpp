@@ -81,6 +81,19 @@ int64_t ViewerSession::last_seen_us() const {
   return rtcp > created_us_ ? rtcp : created_us_;
 }
 
+namespace {
+
+// webrtcbin keeps 500 sent packets for retransmission whatever the bitrate;
+// keep about one second instead: enough for a viewer's NACK round trip, and
+// bounded in memory at any bitrate.
+void size_retransmission_buffer(GstBin*, GstBin*, GstElement* element, gpointer) {
+  GstElementFactory* f = gst_element_get_factory(element);
+  if (f && g_strcmp0(GST_OBJECT_NAME(f), "rtprtxsend") == 0)
+    g_object_set(element, "max-size-time", 1000u, "max-size-packets", 0u, nullptr);
+}
+
+}  // namespace
+
 bool ViewerSession::start(StreamEgress* egress, std::string* error) {
   GstElement* webrtc = gst_element_factory_make("webrtcbin", ("viewer-" + id_).c_str());
   if (!webrtc) {
@@ -101,12 +114,17 @@ bool ViewerSession::start(StreamEgress* egress, std::string* error) {
       g_signal_emit_by_name(webrtc, "add-turn-server", s.webrtcbin_uri().c_str(), &added);
     }
   }
+  g_signal_connect(webrtc, "deep-element-added", G_CALLBACK(size_retransmission_buffer), nullptr);
   branch_ = egress->add_branch(webrtc, "sink_%u", choice_, error);
   if (!branch_) return false;
   GstWebRTCRTPTransceiver* transceiver = nullptr;
   g_object_get(branch_->sink_pad.get(), "transceiver", &transceiver, nullptr);
   if (transceiver) {
-    g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+    // do-nack: the answer accepts the offer's NACK feedback and RTX payload type
+    // (with an a=ssrc-group:FID for the RTX SSRC); webrtcbin then keeps sent
+    // packets for retransmission.
+    g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack",
+                 settings_.nack ? TRUE : FALSE, nullptr);
     gst_object_unref(transceiver);
   }
   connect_signals();

@@ -31,6 +31,7 @@ class ViewerSession : public std::enable_shared_from_this<ViewerSession> {
     std::vector<IceServer> ice_servers;
     unsigned ice_gather_timeout_ms = 1500;
     IceSettings ice;
+    bool nack = true;  // NACK/RTX when the viewer's offer allows it
   };
   // All called on the main context.
   struct Events {

@@ -32,10 +32,15 @@ HttpRequest make_request(const std::string& method, const std::string& path,
 
 std::string header_of(const HttpResponse& r, const std::string& name);
 
+// How a viewer's WHEP requests reach the server: the service in this process
+// (call()) or real HTTP (a viewer process in another network namespace).
+using WhepTransport = std::function<HttpResponse(const HttpRequest&)>;
+
 class WhepPeer {
  public:
   // The payload types this viewer's offer gives H.264 and VP8.
-  explicit WhepPeer(int h264_pt = 102, int vp8_pt = 100);
+  // `nack`: the offer asks for NACK feedback and RTX, as browsers do.
+  explicit WhepPeer(int h264_pt = 102, int vp8_pt = 100, bool nack = true);
   ~WhepPeer();
   WhepPeer(const WhepPeer&) = delete;
   WhepPeer& operator=(const WhepPeer&) = delete;
@@ -51,9 +56,15 @@ class WhepPeer {
   std::string create_offer();
   // POSTs the offer to /whep/{stream}; on 201 applies the answer.
   HttpResponse connect(WhepService& service, const std::string& stream);
+  HttpResponse connect(const WhepTransport& transport, const std::string& stream);
   // PATCHes candidates gathered since the last call; returns the statuses.
   std::vector<int> trickle(WhepService& service);
+  std::vector<int> trickle(const WhepTransport& transport);
   HttpResponse disconnect(WhepService& service);
+  HttpResponse disconnect(const WhepTransport& transport);
+  // The receiving jitter buffer's "stats" (num-pushed, num-lost, rtx-count,
+  // rtx-success-count, ...), or null before media flows.
+  GstStructure* jitterbuffer_stats();
   // Stops the peer without telling the server (a viewer that went away).
   void vanish();
 

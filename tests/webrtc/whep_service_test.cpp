@@ -117,6 +117,11 @@ TEST(WhepService, H264ViewersShareOneStreamAndLeaveIndependently) {
   EXPECT_NE(r.body.find("a=candidate:"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("a=end-of-candidates"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("a=sendonly"), std::string::npos) << r.body;
+  // Loss recovery: NACK feedback and RTX, its SSRC grouped with the video's.
+  EXPECT_NE(r.body.find("a=rtcp-fb:102 nack"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(" rtx/90000"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("apt=102"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("a=ssrc-group:FID "), std::string::npos) << r.body;
   ASSERT_TRUE(receive(service, first, 30)) << "frames: " << first.frames();
   EXPECT_EQ(first.width(), 320);
 
