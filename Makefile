@@ -5,7 +5,7 @@ MESON ?= meson
 JOBS ?= 2
 SOURCES = $(shell git ls-files '*.cpp' '*.h' 2>/dev/null || find gst-relais storage relais-server tests bench -name '*.cpp' -o -name '*.h')
 
-.PHONY: deps build test bench coverage fmt lint run profile clean
+.PHONY: deps build test bench coverage fmt lint run profile clean fresh-check
 
 deps:
 	@bash .ci/deps.sh
@@ -49,6 +49,11 @@ run: deps build
 
 profile: build
 	bash bench/profile.sh $(BUILD)
+
+# A bare Debian 12 (debootstrap) with only git and make: make test and make run
+# there, as a new user would. Needs root; slow; not part of CI.
+fresh-check:
+	bash .ci/fresh-check.sh
 
 clean:
 	rm -rf $(BUILD) $(COVERAGE_BUILD) coverage

@@ -9,14 +9,14 @@ cd "$(dirname "$0")/.."
 packages=(
   meson ninja-build pkg-config g++ make
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-  libgstreamer-plugins-bad1.0-dev libgstrtspserver-1.0-dev
+  libgstreamer-plugins-bad1.0-dev libgstrtspserver-1.0-dev libnice-dev
   libsoup-3.0-dev libhiredis-dev libjson-glib-dev
   libgnutls28-dev
   libgtest-dev libgmock-dev
   libpango1.0-dev libcairo2-dev libgdk-pixbuf-2.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
-  redis-server redis-tools curl fonts-dejavu-core
+  redis-server redis-tools coturn curl fonts-dejavu-core iproute2 nftables
   openssl
   gcovr clang-format clang-tidy cppcheck valgrind
   nodejs npm chromium
@@ -54,6 +54,9 @@ fi
 if [ ! -f tests/node/node_modules/.deps-stamp ] ||
    [ tests/node/package.json -nt tests/node/node_modules/.deps-stamp ]; then
   echo "deps: installing npm test tools (tests/node)"
-  (cd tests/node && npm install --no-audit --no-fund --loglevel=error)
+  # --engine-strict: npm refuses a package whose engines this Node does not meet.
+  (cd tests/node && npm install --no-audit --no-fund --loglevel=error --engine-strict)
   touch tests/node/node_modules/.deps-stamp
 fi
+# Checked on every run, so a Node changed after the install is caught too.
+node tests/node/check-engines.mjs

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gst_handles.h"
+#include "ice_agent.h"
 
 namespace relais::bench {
 
@@ -149,6 +150,7 @@ void connect_peer(Viewers* v) {
   auto peer = std::make_unique<Peer>();
   peer->pipeline = ElementRef::adopt(gst_pipeline_new(nullptr));
   peer->webrtc = gst_element_factory_make("webrtcbin", nullptr);
+  relais::webrtc::configure_ice_agent(peer->webrtc);
   gst_util_set_object_arg(G_OBJECT(peer->webrtc), "bundle-policy", "max-bundle");
   gst_bin_add(GST_BIN(peer->pipeline.get()), peer->webrtc);
   CapsPtr caps(gst_caps_from_string(

@@ -139,9 +139,6 @@ static bool is_permanent(const GError* err) {
   return false;
 }
 
-// Errors from the source's elements: a live network source reconnects; any
-// other error is posted again as relaissrc's own, naming the source. Errors
-// from a chain already replaced are dropped.
 // parsebin tells what a source holds in a stream collection (it has no
 // "no-more-pads"): a collection of known streams none of which is video means
 // the source has no video.
@@ -161,6 +158,9 @@ static void check_collection(RelaisSrc* self, GstMessage* message) {
                      Stage::kAutoplug, std::to_string(n) + " stream(s), none of them video");
 }
 
+// Errors from the source's elements: a live network source reconnects; any
+// other error is posted again as relaissrc's own, naming the source. Errors
+// from a chain already replaced, or from one being stopped, are dropped.
 static void relais_src_handle_message(GstBin* bin, GstMessage* message) {
   auto* self = RELAIS_SRC(bin);
   Private* priv = self->priv;
@@ -183,12 +183,18 @@ static void relais_src_handle_message(GstBin* bin, GstMessage* message) {
   gst_message_parse_error(message, &raw_err, &raw_debug);
   relais::GErrorPtr err(raw_err);
   relais::GCharPtr debug(raw_debug);
-  if (running && !current) {
+  // Once stopping has begun (PAUSED->READY), a chain that a pending
+  // reconnection had just rebuilt may still fail to connect while it goes
+  // down: that is not the source failing, so it is not reported.
+  if (!running) {
+    GST_DEBUG_OBJECT(self, "dropping an error from a source being stopped: %s", err->message);
+    return;
+  }
+  if (!current) {
     GST_DEBUG_OBJECT(self, "dropping an error from a replaced source: %s", err->message);
     return;
   }
-  if (running && priv->desc.is_live_network() && priv->active.reconnect &&
-      !is_permanent(err.get())) {
+  if (priv->desc.is_live_network() && priv->active.reconnect && !is_permanent(err.get())) {
     schedule_reconnect(self, generation, err->message);
     return;
   }

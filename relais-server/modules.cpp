@@ -8,6 +8,37 @@
 
 namespace relais::server {
 
+#if RELAIS_HAVE_WEBRTC
+namespace {
+
+// RELAIS_ICE_* as the viewers' ICE agents take them; false with the reason.
+bool ice_settings_from_config(const Config& config, webrtc::IceSettings* ice, std::string* error) {
+  if (!config.ice_port_range.empty() &&
+      !webrtc::parse_port_range(config.ice_port_range, &ice->min_port, &ice->max_port, error)) {
+    *error = "RELAIS_ICE_PORT_RANGE: " + *error;
+    return false;
+  }
+  ice->interfaces = webrtc::parse_list(config.ice_interfaces);
+  std::vector<std::string> addresses;
+  if (!webrtc::resolve_interfaces(ice->interfaces, &addresses, error)) {
+    *error = "RELAIS_ICE_INTERFACES: " + *error;
+    return false;
+  }
+  ice->public_ips = webrtc::parse_list(config.ice_public_ips);
+  if (!webrtc::valid_ip_list(ice->public_ips, error)) {
+    *error = "RELAIS_ICE_PUBLIC_IPS: " + *error;
+    return false;
+  }
+  if (!webrtc::parse_switch(config.ice_tcp, &ice->tcp)) {
+    *error = "RELAIS_ICE_TCP: '" + config.ice_tcp + "' is not on or off";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+#endif
+
 bool register_modules(ServerApp* app, const Config& config, ModuleHandles* modules,
                       std::string* error) {
 #if RELAIS_HAVE_WEBRTC
@@ -16,8 +47,10 @@ bool register_modules(ServerApp* app, const Config& config, ModuleHandles* modul
     *error = "RELAIS_ICE_SERVERS: " + *error;
     return false;
   }
+  webrtc::WhepOptions options;
+  if (!ice_settings_from_config(config, &options.ice, error)) return false;
   auto whep = std::make_shared<webrtc::WhepService>(config.store_uri(), ice, config.viewer_token,
-                                                    config.max_body_bytes);
+                                                    config.max_body_bytes, options);
   webrtc::WhepService* service = whep.get();
   app->routes()->add_prefix("/whep/", [service](const HttpRequest& request, Responder respond) {
     service->handle(request, std::move(respond));

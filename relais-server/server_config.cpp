@@ -63,6 +63,14 @@ bool apply(Config* c, const std::string& key, const std::string& value, const st
     c->viewer_token = value;
   } else if (key == "RELAIS_ICE_SERVERS") {
     c->ice_servers = value;
+  } else if (key == "RELAIS_ICE_PORT_RANGE") {
+    c->ice_port_range = value;
+  } else if (key == "RELAIS_ICE_INTERFACES") {
+    c->ice_interfaces = value;
+  } else if (key == "RELAIS_ICE_PUBLIC_IPS") {
+    c->ice_public_ips = value;
+  } else if (key == "RELAIS_ICE_TCP") {
+    c->ice_tcp = value;
   } else if (key == "RELAIS_MAX_BODY_BYTES") {
     if (!parse_size(value, &c->max_body_bytes)) return bad("'" + value + "' is not a byte count");
   }
@@ -89,6 +97,14 @@ constexpr FlagSpec kFlags[] = {
      "Bearer token for the admin API (prefer the variable: flags show in ps)"},
     {"viewer-token", "RELAIS_VIEWER_TOKEN", "TOKEN", "Bearer token WHEP viewers must present"},
     {"ice-servers", "RELAIS_ICE_SERVERS", "URLS", "STUN/TURN URLs, comma-separated"},
+    {"ice-port-range", "RELAIS_ICE_PORT_RANGE", "MIN-MAX",
+     "UDP ports viewers' ICE may use (default any)"},
+    {"ice-interfaces", "RELAIS_ICE_INTERFACES", "LIST",
+     "Interfaces or addresses to gather candidates on, comma-separated, lo allowed (default all "
+     "but loopback)"},
+    {"ice-public-ips", "RELAIS_ICE_PUBLIC_IPS", "LIST",
+     "Addresses to advertise as host candidates behind 1:1 NAT, comma-separated"},
+    {"ice-tcp", "RELAIS_ICE_TCP", "on|off", "ICE-TCP candidates (default on)"},
     {"max-body-bytes", "RELAIS_MAX_BODY_BYTES", "BYTES",
      "Largest accepted request body (default 65536)"},
 };

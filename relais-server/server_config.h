@@ -20,6 +20,13 @@ struct Config {
   std::string api_token;       // empty: admin API only from loopback
   std::string viewer_token;    // empty: viewing is open
   std::string ice_servers;     // comma-separated STUN/TURN URLs
+  // Viewers' ICE agents (checked where the WHEP module is built): UDP port range
+  // "min-max", interfaces or addresses to gather on, addresses to advertise
+  // behind 1:1 NAT (comma-separated), ICE-TCP "on"/"off".
+  std::string ice_port_range;
+  std::string ice_interfaces;
+  std::string ice_public_ips;
+  std::string ice_tcp = "on";
   size_t max_body_bytes = 64 * 1024;
 
   // The frame store URI these settings select ("memory://" or "redis://...").

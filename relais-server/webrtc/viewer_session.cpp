@@ -3,6 +3,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
+#include "ice_agent.h"
 #include "main_context.h"
 
 GST_DEBUG_CATEGORY_STATIC(relais_whep_session_debug);
@@ -80,6 +81,19 @@ int64_t ViewerSession::last_seen_us() const {
   return rtcp > created_us_ ? rtcp : created_us_;
 }
 
+namespace {
+
+// webrtcbin keeps 500 sent packets for retransmission whatever the bitrate;
+// keep about one second instead: enough for a viewer's NACK round trip, and
+// bounded in memory at any bitrate.
+void size_retransmission_buffer(GstBin*, GstBin*, GstElement* element, gpointer) {
+  GstElementFactory* f = gst_element_get_factory(element);
+  if (f && g_strcmp0(GST_OBJECT_NAME(f), "rtprtxsend") == 0)
+    g_object_set(element, "max-size-time", 1000u, "max-size-packets", 0u, nullptr);
+}
+
+}  // namespace
+
 bool ViewerSession::start(StreamEgress* egress, std::string* error) {
   GstElement* webrtc = gst_element_factory_make("webrtcbin", ("viewer-" + id_).c_str());
   if (!webrtc) {
@@ -87,6 +101,10 @@ bool ViewerSession::start(StreamEgress* egress, std::string* error) {
     return false;
   }
   webrtcbin_ = ElementRef::adopt(webrtc);
+  if (!configure_ice_agent(webrtc, settings_.ice, error)) {
+    *error = "cannot configure the viewer's ICE agent: " + *error;
+    return false;
+  }
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", "max-bundle");
   for (const IceServer& s : settings_.ice_servers) {
     if (s.scheme == "stun") {
@@ -96,12 +114,17 @@ bool ViewerSession::start(StreamEgress* egress, std::string* error) {
       g_signal_emit_by_name(webrtc, "add-turn-server", s.webrtcbin_uri().c_str(), &added);
     }
   }
+  g_signal_connect(webrtc, "deep-element-added", G_CALLBACK(size_retransmission_buffer), nullptr);
   branch_ = egress->add_branch(webrtc, "sink_%u", choice_, error);
   if (!branch_) return false;
   GstWebRTCRTPTransceiver* transceiver = nullptr;
   g_object_get(branch_->sink_pad.get(), "transceiver", &transceiver, nullptr);
   if (transceiver) {
-    g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+    // do-nack: the answer accepts the offer's NACK feedback and RTX payload type
+    // (with an a=ssrc-group:FID for the RTX SSRC); webrtcbin then keeps sent
+    // packets for retransmission.
+    g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack",
+                 settings_.nack ? TRUE : FALSE, nullptr);
     gst_object_unref(transceiver);
   }
   connect_signals();
@@ -293,11 +316,15 @@ void ViewerSession::send_answer() {
     return;
   }
   gchar* text = gst_sdp_message_as_text(local->sdp);
-  std::string sdp = add_candidates_to_sdp(text, video_mline_, local_candidates_);
+  std::vector<std::string> candidates = local_candidates_;
+  for (const auto& c : local_candidates_)
+    for (auto& copy : public_copies_of_candidate(c, settings_.ice.public_ips))
+      candidates.push_back(std::move(copy));
+  std::string sdp = add_candidates_to_sdp(text, video_mline_, candidates);
   g_free(text);
   gst_webrtc_session_description_free(local);
   state_ = State::kAnswered;
-  GST_INFO("session %s answered with %zu candidates", id_.c_str(), local_candidates_.size());
+  GST_INFO("session %s answered with %zu candidates", id_.c_str(), candidates.size());
   auto cb = events_.on_negotiated;
   cb(201, sdp);
 }

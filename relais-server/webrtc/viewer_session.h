@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gst_handles.h"
+#include "ice_agent.h"
 #include "ice_servers.h"
 #include "sdp_offer.h"
 #include "stream_egress.h"
@@ -29,6 +30,8 @@ class ViewerSession : public std::enable_shared_from_this<ViewerSession> {
   struct Settings {
     std::vector<IceServer> ice_servers;
     unsigned ice_gather_timeout_ms = 1500;
+    IceSettings ice;
+    bool nack = true;  // NACK/RTX when the viewer's offer allows it
   };
   // All called on the main context.
   struct Events {

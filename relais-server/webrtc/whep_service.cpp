@@ -138,7 +138,8 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
       egress_it = egresses_.emplace(stream, std::move(egress)).first;
     }
     std::string id = random_token();
-    ViewerSession::Settings settings{routes_.ice_servers, options_.ice_gather_timeout_ms};
+    ViewerSession::Settings settings{routes_.ice_servers, options_.ice_gather_timeout_ms,
+                                     options_.ice, options_.nack};
     auto session = std::make_shared<ViewerSession>(id, stream, sdp, parsed.summary.video_mline,
                                                    *choice, ctx_, settings, session_events(id));
     Entry& entry = entries_[id];

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "http_exchange.h"
+#include "ice_agent.h"
 #include "ice_servers.h"
 
 namespace relais::webrtc {
@@ -31,6 +32,8 @@ struct WhepOptions {
   unsigned connect_timeout_ms = 20000;     // an answered viewer that never connects is reaped
   unsigned liveness_timeout_ms = 15000;  // a connected viewer silent (no RTCP) this long is reaped
   unsigned reap_interval_ms = 1000;
+  IceSettings ice;   // RELAIS_ICE_PORT_RANGE, _INTERFACES, _PUBLIC_IPS, _TCP
+  bool nack = true;  // retransmissions (NACK/RTX) for viewers whose offer allows them
   // When set and this node is at max_sessions, POST answers 307 Temporary
   // Redirect to what it returns (the base URL of a less loaded node, e.g.
   // "http://10.0.0.7:8080"), or 503 when it returns "".

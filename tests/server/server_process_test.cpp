@@ -8,6 +8,7 @@
 #include <csignal>
 #include <fstream>
 
+#include "child_guard.h"
 #include "json_message.h"
 #include "process.h"
 #include "redis_server.h"
@@ -101,6 +102,26 @@ TEST(ServerProcess, HelpAndVersion) {
   EXPECT_NE(status, 0);
   EXPECT_NE(std::string(err).find("--port"), std::string::npos) << err;
   g_free(err);
+}
+
+// Bad ICE settings stop the server at start with a message naming the setting.
+TEST(ServerProcess, BadIceSettingsAreStartErrors) {
+  const char* cases[][2] = {
+      {"--ice-port-range 40100-40000", "RELAIS_ICE_PORT_RANGE"},
+      {"--ice-interfaces nosuchif0", "RELAIS_ICE_INTERFACES: 'nosuchif0'"},
+      {"--ice-public-ips example.org", "RELAIS_ICE_PUBLIC_IPS: 'example.org'"},
+      {"--ice-tcp maybe", "RELAIS_ICE_TCP: 'maybe'"},
+  };
+  for (const auto& [flags, message] : cases) {
+    std::string cmd = server_binary() + " --host 127.0.0.1 --port " +
+                      std::to_string(free_loopback_port()) + " " + flags;
+    gchar* err = nullptr;
+    gint status = 0;
+    ASSERT_TRUE(g_spawn_command_line_sync(cmd.c_str(), nullptr, &err, &status, nullptr));
+    EXPECT_NE(status, 0) << flags;
+    EXPECT_NE(std::string(err).find(message), std::string::npos) << flags << ": " << err;
+    g_free(err);
+  }
 }
 
 TEST(ServerProcess, ReadRoutes) {
@@ -351,7 +372,9 @@ TEST(ServerProcess, StopsCleanlyOnSigterm) {
     std::string file = dir.file("p.json");
     argv[6] = file.c_str();
     GError* err = nullptr;
-    GSubprocess* proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err);
+    GSubprocessLauncher* launcher = relais::test::test_launcher(G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    GSubprocess* proc = g_subprocess_launcher_spawnv(launcher, argv, &err);
+    g_object_unref(launcher);
     ASSERT_NE(proc, nullptr) << err->message;
     ASSERT_TRUE(wait_for_port(port, 10000));
     ASSERT_TRUE(eventually([&] {

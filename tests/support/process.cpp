@@ -1,13 +1,16 @@
 #include "process.h"
 
 #include <csignal>
+#include <cstdlib>
+
+#include "child_guard.h"
 
 namespace relais::test {
 
 bool Process::start(const std::vector<std::string>& argv, const std::string& log_path,
                     std::string* error) {
   stop();
-  GSubprocessLauncher* launcher = g_subprocess_launcher_new(static_cast<GSubprocessFlags>(
+  GSubprocessLauncher* launcher = test_launcher(static_cast<GSubprocessFlags>(
       G_SUBPROCESS_FLAGS_STDIN_INHERIT |
       (log_path.empty() ? G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE
                         : G_SUBPROCESS_FLAGS_STDERR_MERGE)));
@@ -29,6 +32,11 @@ bool Process::start(const std::vector<std::string>& argv, const std::string& log
 bool Process::running() const {
   // The identifier is NULL once the child has exited and been reaped.
   return proc_ && g_subprocess_get_identifier(proc_) != nullptr;
+}
+
+int Process::pid() const {
+  const gchar* id = proc_ ? g_subprocess_get_identifier(proc_) : nullptr;
+  return id ? atoi(id) : 0;
 }
 
 bool Process::wait_exit(int timeout_ms, int* exit_status) {

@@ -26,6 +26,8 @@ class Process {
   // Sends SIGKILL and waits.
   void kill();
   bool running() const;
+  // The child's process id, or 0 when it is not running.
+  int pid() const;
 
  private:
   GSubprocess* proc_ = nullptr;

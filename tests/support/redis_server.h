@@ -17,6 +17,7 @@ class RedisServer {
   bool start(std::string* error = nullptr);
   void stop();
   int port() const { return port_; }
+  int pid() const { return process_.pid(); }
   std::string uri() const { return "redis://127.0.0.1:" + std::to_string(port_); }
   // Runs redis-cli against this server and returns its output (trimmed).
   std::string cli(const std::string& args) const;

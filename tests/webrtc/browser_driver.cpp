@@ -1,5 +1,7 @@
 #include "browser_driver.h"
 
+#include "child_guard.h"
+
 namespace relais::test {
 
 DriverAnswer::DriverAnswer(const std::string& line) : raw_(line), parser_(json_parser_new()) {
@@ -55,7 +57,7 @@ BrowserDriver::~BrowserDriver() {
 bool BrowserDriver::start(const std::string& log_path, std::string* error) {
   const char* src = g_getenv("RELAIS_SOURCE_DIR");
   std::string script = std::string(src ? src : ".") + "/tests/webrtc/browser_driver.mjs";
-  GSubprocessLauncher* launcher = g_subprocess_launcher_new(static_cast<GSubprocessFlags>(
+  GSubprocessLauncher* launcher = test_launcher(static_cast<GSubprocessFlags>(
       G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE));
   g_subprocess_launcher_set_stderr_file_path(launcher, log_path.c_str());
   GError* err = nullptr;

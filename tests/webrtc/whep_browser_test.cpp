@@ -7,8 +7,10 @@
 
 #include <string>
 
+#include "child_guard.h"
 #include "registry.h"
 #include "soup_bridge.h"
+#include "turn_server.h"
 #include "whep_peer.h"
 #include "whep_service.h"
 
@@ -28,11 +30,12 @@ PageResult open_page(const std::string& url, int min_frames, int timeout_ms) {
   const char* src = g_getenv("RELAIS_SOURCE_DIR");
   std::string script = std::string(src ? src : ".") + "/tests/webrtc/watch_page.mjs";
   GError* err = nullptr;
-  GSubprocess* proc = g_subprocess_new(
-      static_cast<GSubprocessFlags>(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                    G_SUBPROCESS_FLAGS_STDERR_PIPE),
-      &err, "node", script.c_str(), url.c_str(), std::to_string(min_frames).c_str(),
-      std::to_string(timeout_ms).c_str(), nullptr);
+  GSubprocessLauncher* launcher = relais::test::test_launcher(static_cast<GSubprocessFlags>(
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE));
+  GSubprocess* proc = g_subprocess_launcher_spawn(launcher, &err, "node", script.c_str(),
+                                                  url.c_str(), std::to_string(min_frames).c_str(),
+                                                  std::to_string(timeout_ms).c_str(), nullptr);
+  g_object_unref(launcher);
   PageResult result;
   if (!proc) {
     result.finished = true;
@@ -106,6 +109,34 @@ TEST_P(WatchPage, ChromiumPlaysTheStream) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, WatchPage, ::testing::Values("h264", "vp8"));
+
+// With a TURN server in RELAIS_ICE_SERVERS the page knows it before it makes
+// its offer, so Chromium gathers relay candidates (allocated on a real coturn).
+TEST(WatchPageIce, ChromiumGathersRelayCandidatesFromTheServersTurn) {
+  relais::test::TurnServer turn;
+  std::string error;
+  ASSERT_TRUE(turn.start("alice", "pw", &error)) << error;
+  std::vector<IceServer> ice;
+  ASSERT_TRUE(parse_ice_servers(
+      "turn:alice:pw@127.0.0.1:" + std::to_string(turn.port()) + "?transport=udp", &ice, &error))
+      << error;
+  GError* err = nullptr;
+  ElementRef writer = ElementRef::adopt(gst_parse_launch(
+      "videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=15/1 ! "
+      "vp8enc deadline=1 keyframe-max-dist=15 ! relaisstoresink store=memory:// stream=turned",
+      &err));
+  ASSERT_TRUE(writer) << (err ? err->message : "");
+  gst_element_set_state(writer.get(), GST_STATE_PLAYING);
+  WhepService service("memory://", ice, "", 64 * 1024);
+  test::SoupBridge bridge(service);
+  PageResult page = open_page(bridge.base_url() + "/watch/turned", 10, 20000);
+  ASSERT_TRUE(page.finished);
+  EXPECT_EQ(json_string(page.out, "state"), "playing") << page.out << "\n" << page.err;
+  EXPECT_EQ(json_int(page.out, "iceServers"), 1) << page.out;
+  EXPECT_NE(page.out.find("\"relay\""), std::string::npos) << "no relay candidate: " << page.out;
+  EXPECT_GT(turn.allocations(), 0);
+  gst_element_set_state(writer.get(), GST_STATE_NULL);
+}
 
 TEST(WatchPageErrors, UnknownStreamIsSaidInPlainWords) {
   WhepService service("memory://", {}, "", 64 * 1024);

@@ -3,6 +3,8 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
+#include "ice_agent.h"
+
 namespace relais::webrtc::test {
 namespace {
 
@@ -73,9 +75,10 @@ std::string header_of(const HttpResponse& r, const std::string& name) {
   return "";
 }
 
-WhepPeer::WhepPeer(int h264_pt, int vp8_pt) {
+WhepPeer::WhepPeer(int h264_pt, int vp8_pt, bool nack) {
   pipeline_ = ElementRef::adopt(gst_pipeline_new(nullptr));
   webrtc_ = gst_element_factory_make("webrtcbin", nullptr);
+  relais::webrtc::configure_ice_agent(webrtc_);
   gst_util_set_object_arg(G_OBJECT(webrtc_), "bundle-policy", "max-bundle");
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
   std::string caps_text =
@@ -88,11 +91,17 @@ WhepPeer::WhepPeer(int h264_pt, int vp8_pt) {
   GstWebRTCRTPTransceiver* trans = nullptr;
   g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
                         caps.get(), &trans);
-  if (trans) gst_object_unref(trans);
+  if (trans) {
+    // Like a browser: the offer has NACK feedback and an RTX payload type, and
+    // the jitter buffer asks for lost packets.
+    g_object_set(trans, "do-nack", nack ? TRUE : FALSE, nullptr);
+    gst_object_unref(trans);
+  }
   g_signal_connect(webrtc_, "on-ice-candidate",
                    G_CALLBACK(+[](GstElement*, guint, gchar* candidate, WhepPeer* self) {
                      std::lock_guard lock(self->mutex_);
                      self->candidates_.push_back(candidate);
+                     self->gathered_.push_back(candidate);
                    }),
                    this);
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(on_pad_added), this);
@@ -149,9 +158,27 @@ std::string WhepPeer::create_offer() {
   return sdp;
 }
 
+namespace {
+WhepTransport in_process(WhepService& service) {
+  return [&service](const HttpRequest& r) { return call(service, r); };
+}
+}  // namespace
+
 HttpResponse WhepPeer::connect(WhepService& service, const std::string& stream) {
+  return connect(in_process(service), stream);
+}
+
+std::vector<int> WhepPeer::trickle(WhepService& service) {
+  return trickle(in_process(service));
+}
+
+HttpResponse WhepPeer::disconnect(WhepService& service) {
+  return disconnect(in_process(service));
+}
+
+HttpResponse WhepPeer::connect(const WhepTransport& transport, const std::string& stream) {
   std::string offer = create_offer();
-  HttpResponse r = call(service, make_request("POST", "/whep/" + stream, "application/sdp", offer));
+  HttpResponse r = transport(make_request("POST", "/whep/" + stream, "application/sdp", offer));
   if (r.status != 201) return r;
   location_ = header_of(r, "Location");
   etag_ = header_of(r, "ETag");
@@ -170,7 +197,7 @@ HttpResponse WhepPeer::connect(WhepService& service, const std::string& stream) 
   return r;
 }
 
-std::vector<int> WhepPeer::trickle(WhepService& service) {
+std::vector<int> WhepPeer::trickle(const WhepTransport& transport) {
   std::vector<std::string> pending;
   {
     std::lock_guard lock(mutex_);
@@ -187,16 +214,48 @@ std::vector<int> WhepPeer::trickle(WhepService& service) {
   for (const auto& c : pending) frag += "a=" + c + "\r\n";
   HttpRequest req = make_request("PATCH", location_, "application/trickle-ice-sdpfrag", frag);
   req.headers["if-match"] = etag_;
-  statuses.push_back(call(service, req).status);
+  statuses.push_back(transport(req).status);
   return statuses;
 }
 
-HttpResponse WhepPeer::disconnect(WhepService& service) {
-  return call(service, make_request("DELETE", location_, "", ""));
+HttpResponse WhepPeer::disconnect(const WhepTransport& transport) {
+  return transport(make_request("DELETE", location_, "", ""));
+}
+
+GstStructure* WhepPeer::jitterbuffer_stats() {
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtc_));
+  GValue item = G_VALUE_INIT;
+  // One jitter buffer per SSRC: the video's is the one that pushed the most.
+  GstStructure* stats = nullptr;
+  guint64 most = 0;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* element = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* f = gst_element_get_factory(element);
+    GstStructure* s = nullptr;
+    if (f && g_strcmp0(GST_OBJECT_NAME(f), "rtpjitterbuffer") == 0)
+      g_object_get(element, "stats", &s, nullptr);
+    guint64 pushed = 0;
+    if (s && gst_structure_get_uint64(s, "num-pushed", &pushed) && (!stats || pushed > most)) {
+      if (stats) gst_structure_free(stats);
+      stats = s;
+      most = pushed;
+    } else if (s) {
+      gst_structure_free(s);
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return stats;
 }
 
 void WhepPeer::vanish() {
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+}
+
+std::vector<std::string> WhepPeer::local_candidates() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return gathered_;
 }
 
 }  // namespace relais::webrtc::test

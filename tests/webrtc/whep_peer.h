@@ -13,6 +13,7 @@
 
 #include "gst_handles.h"
 #include "http_exchange.h"
+#include "ice_agent.h"
 #include "whep_service.h"
 
 namespace relais::webrtc::test {
@@ -31,21 +32,39 @@ HttpRequest make_request(const std::string& method, const std::string& path,
 
 std::string header_of(const HttpResponse& r, const std::string& name);
 
+// How a viewer's WHEP requests reach the server: the service in this process
+// (call()) or real HTTP (a viewer process in another network namespace).
+using WhepTransport = std::function<HttpResponse(const HttpRequest&)>;
+
 class WhepPeer {
  public:
   // The payload types this viewer's offer gives H.264 and VP8.
-  explicit WhepPeer(int h264_pt = 102, int vp8_pt = 100);
+  // `nack`: the offer asks for NACK feedback and RTX, as browsers do.
+  explicit WhepPeer(int h264_pt = 102, int vp8_pt = 100, bool nack = true);
   ~WhepPeer();
   WhepPeer(const WhepPeer&) = delete;
   WhepPeer& operator=(const WhepPeer&) = delete;
 
+  GstElement* webrtcbin() const { return webrtc_; }
+  // Applies ICE settings to this viewer's agent (before connect()).
+  bool use_ice(const IceSettings& settings, std::string* error) {
+    return configure_ice_agent(webrtc_, settings, error);
+  }
+  // The candidates this viewer has gathered so far (its offer's, then trickled).
+  std::vector<std::string> local_candidates();
   // Creates a recvonly video offer (H.264 constrained baseline and VP8).
   std::string create_offer();
   // POSTs the offer to /whep/{stream}; on 201 applies the answer.
   HttpResponse connect(WhepService& service, const std::string& stream);
+  HttpResponse connect(const WhepTransport& transport, const std::string& stream);
   // PATCHes candidates gathered since the last call; returns the statuses.
   std::vector<int> trickle(WhepService& service);
+  std::vector<int> trickle(const WhepTransport& transport);
   HttpResponse disconnect(WhepService& service);
+  HttpResponse disconnect(const WhepTransport& transport);
+  // The receiving jitter buffer's "stats" (num-pushed, num-lost, rtx-count,
+  // rtx-success-count, ...), or null before media flows.
+  GstStructure* jitterbuffer_stats();
   // Stops the peer without telling the server (a viewer that went away).
   void vanish();
 
@@ -62,8 +81,9 @@ class WhepPeer {
   std::string etag_;
   std::string ufrag_;
   std::string answer_;
-  std::mutex mutex_;  // guards candidates_
-  std::vector<std::string> candidates_;
+  std::mutex mutex_;                     // guards candidates_ and gathered_
+  std::vector<std::string> candidates_;  // not yet trickled
+  std::vector<std::string> gathered_;    // all
   std::atomic<int> frames_{0};
   std::atomic<int> width_{0};
 };

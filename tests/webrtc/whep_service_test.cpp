@@ -9,8 +9,10 @@
 #include <map>
 #include <memory>
 
+#include "ice_agent.h"
 #include "offers.h"
 #include "registry.h"
+#include "ssdp_listener.h"
 #include "whep_peer.h"
 
 namespace relais::webrtc {
@@ -20,6 +22,7 @@ using test::call;
 using test::header_of;
 using test::make_request;
 using test::run_until;
+using test::SsdpListener;
 using test::WhepPeer;
 
 constexpr size_t kMaxBody = 64 * 1024;
@@ -114,6 +117,11 @@ TEST(WhepService, H264ViewersShareOneStreamAndLeaveIndependently) {
   EXPECT_NE(r.body.find("a=candidate:"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("a=end-of-candidates"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("a=sendonly"), std::string::npos) << r.body;
+  // Loss recovery: NACK feedback and RTX, its SSRC grouped with the video's.
+  EXPECT_NE(r.body.find("a=rtcp-fb:102 nack"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(" rtx/90000"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("apt=102"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("a=ssrc-group:FID "), std::string::npos) << r.body;
   ASSERT_TRUE(receive(service, first, 30)) << "frames: " << first.frames();
   EXPECT_EQ(first.width(), 320);
 
@@ -145,6 +153,112 @@ TEST(WhepService, H264ViewersShareOneStreamAndLeaveIndependently) {
       << metrics;
   // Deleting twice, or patching a deleted session, finds nothing.
   EXPECT_EQ(second.disconnect(service).status, 404);
+}
+
+// libnice turns UPnP-IGD on by default: every ICE agent would then send SSDP
+// M-SEARCH multicast out of the machine's interface. Neither the server's
+// viewers nor the test's peers may do that.
+TEST(WhepService, ViewerSessionsSendNoUpnpDiscovery) {
+  SsdpListener ssdp;
+  ASSERT_TRUE(ssdp.listening()) << ssdp.error();
+  Writer writer(h264_writer("no-upnp"));
+  ASSERT_TRUE(run_until([] { return stream_has_media("no-upnp"); }, 5000));
+  WhepService service("memory://", {}, "", kMaxBody, quick_options());
+  WhepPeer peer;
+  EXPECT_FALSE(ice_agent_upnp_enabled(peer.webrtcbin()));
+  ASSERT_EQ(peer.connect(service, "no-upnp").status, 201);
+  ASSERT_TRUE(receive(service, peer, 15)) << "frames: " << peer.frames();
+  run_until([] { return false; }, 1500);  // gupnp-igd searches right after gathering
+  EXPECT_EQ(ssdp.m_searches_seen(), 0);
+  EXPECT_EQ(peer.disconnect(service).status, 200);
+}
+
+// The candidates ("a=candidate:..." lines or bare) of an SDP text.
+std::vector<std::string> candidates_in(const std::string& sdp) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while ((at = sdp.find("candidate:", at)) != std::string::npos) {
+    size_t end = sdp.find_first_of("\r\n", at);
+    out.push_back(sdp.substr(at, end - at));
+    at = end;
+  }
+  return out;
+}
+
+std::vector<std::string> fields_of(const std::string& candidate) {
+  std::vector<std::string> f;
+  gchar** parts = g_strsplit(candidate.c_str(), " ", -1);
+  for (gchar** p = parts; *p; ++p) f.push_back(*p);
+  g_strfreev(parts);
+  return f;
+}
+
+// RELAIS_ICE_PORT_RANGE and _PUBLIC_IPS reach the viewers' agents: every UDP
+// and passive TCP candidate of the answer is in range (active ICE-TCP ones
+// carry the placeholder port 9), the public address is advertised once per
+// local IPv4 host candidate, and the viewer still connects.
+TEST(WhepService, IceSettingsShapeTheAnswersCandidates) {
+  Writer writer(h264_writer("ice-settings"));
+  ASSERT_TRUE(run_until([] { return stream_has_media("ice-settings"); }, 5000));
+  WhepOptions options = quick_options();
+  options.ice.min_port = 40000;
+  options.ice.max_port = 40100;
+  options.ice.public_ips = {"203.0.113.7"};
+  options.ice.tcp = true;
+  WhepService service("memory://", {}, "", kMaxBody, options);
+  WhepPeer peer;
+  HttpResponse r = peer.connect(service, "ice-settings");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto candidates = candidates_in(r.body);
+  ASSERT_FALSE(candidates.empty()) << r.body;
+  int public_hosts = 0, private_v4_hosts = 0;
+  for (const auto& c : candidates) {
+    auto f = fields_of(c);
+    ASSERT_GE(f.size(), 8u) << c;
+    int port = atoi(f[5].c_str());
+    if (c.find("tcptype active") != std::string::npos) {
+      EXPECT_EQ(port, 9) << c;
+      EXPECT_NE(f[4], "203.0.113.7") << "an active TCP candidate is not advertised: " << c;
+      continue;
+    }
+    EXPECT_GE(port, 40000) << c;
+    EXPECT_LE(port, 40100) << c;
+    if (f[4] == "203.0.113.7" && f[7] == "host")
+      ++public_hosts;
+    else if (f[4].find(':') == std::string::npos && f[7] == "host")
+      ++private_v4_hosts;
+  }
+  EXPECT_GT(public_hosts, 0) << r.body;
+  EXPECT_EQ(public_hosts, private_v4_hosts) << r.body;
+  ASSERT_TRUE(receive(service, peer, 15)) << "frames: " << peer.frames();
+  EXPECT_EQ(peer.disconnect(service).status, 200);
+}
+
+// libnice never gathers on loopback by itself; with RELAIS_ICE_INTERFACES=lo a
+// viewer on the same host whose only candidates are 127.0.0.1 connects.
+TEST(WhepService, LoopbackViewerConnectsWhenLoIsAnIceInterface) {
+  Writer writer(h264_writer("ice-lo"));
+  ASSERT_TRUE(run_until([] { return stream_has_media("ice-lo"); }, 5000));
+  WhepOptions options = quick_options();
+  options.ice.interfaces = {"lo"};
+  WhepService service("memory://", {}, "", kMaxBody, options);
+  WhepPeer peer;
+  IceSettings viewer_side;
+  viewer_side.interfaces = {"127.0.0.1"};
+  viewer_side.tcp = false;
+  std::string error;
+  ASSERT_TRUE(peer.use_ice(viewer_side, &error)) << error;
+  HttpResponse r = peer.connect(service, "ice-lo");
+  ASSERT_EQ(r.status, 201) << r.body;
+  for (const auto& c : candidates_in(r.body)) {
+    std::string address = fields_of(c).at(4);
+    EXPECT_TRUE(address == "127.0.0.1" || address == "::1") << "not loopback: " << c;
+  }
+  ASSERT_TRUE(receive(service, peer, 15)) << "frames: " << peer.frames();
+  auto mine = peer.local_candidates();
+  ASSERT_FALSE(mine.empty());
+  for (const auto& c : mine) EXPECT_NE(c.find(" 127.0.0.1 "), std::string::npos) << c;
+  EXPECT_EQ(peer.disconnect(service).status, 200);
 }
 
 TEST(WhepService, Vp8PassesThroughWithTheViewersPayloadType) {
