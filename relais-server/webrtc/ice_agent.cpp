@@ -67,18 +67,6 @@ bool parse_port_range(const std::string& text, unsigned* min_port, unsigned* max
   return true;
 }
 
-std::vector<std::string> parse_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    size_t b = item.find_first_not_of(" \t");
-    size_t e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
-
 bool parse_switch(const std::string& text, bool* on) {
   if (text == "on" || text == "true" || text == "1" || text == "yes") {
     *on = true;

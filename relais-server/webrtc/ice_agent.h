@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "ice_servers.h"  // parse_list for the list settings
+
 namespace relais::webrtc {
 
 // What a deployment tells the server's ICE agents (RELAIS_ICE_*).
@@ -24,8 +26,6 @@ struct IceSettings {
 // "min-max" with 1 <= min <= max <= 65535.
 bool parse_port_range(const std::string& text, unsigned* min_port, unsigned* max_port,
                       std::string* error);
-// A comma-separated list of names or addresses (blank entries ignored).
-std::vector<std::string> parse_list(const std::string& text);
 // "on"/"off" (also true/false, 1/0, yes/no).
 bool parse_switch(const std::string& text, bool* on);
 // Every entry of `public_ips` must be an IP literal.

@@ -56,13 +56,20 @@ std::string IceServer::link_value() const {
   return v;
 }
 
-bool parse_ice_servers(const std::string& list, std::vector<IceServer>* out, std::string* error) {
-  out->clear();
-  std::istringstream in(list);
+std::vector<std::string> parse_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
     item = trim(item);
-    if (item.empty()) continue;
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+bool parse_ice_servers(const std::string& list, std::vector<IceServer>* out, std::string* error) {
+  out->clear();
+  for (const std::string& item : parse_list(list)) {
     IceServer s;
     auto colon = item.find(':');
     if (colon == std::string::npos) {

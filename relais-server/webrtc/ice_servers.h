@@ -21,6 +21,9 @@ struct IceServer {
   std::string link_value() const;
 };
 
+// The entries of a comma-separated setting, trimmed, blank ones dropped.
+std::vector<std::string> parse_list(const std::string& text);
+
 // Parses a comma-separated list; on a bad entry returns false and says why.
 bool parse_ice_servers(const std::string& list, std::vector<IceServer>* out, std::string* error);
 

@@ -51,6 +51,15 @@ int enum_property(GObject* obj, const char* name) {
   return value;
 }
 
+// webrtcbin keeps 500 sent packets for retransmission whatever the bitrate;
+// keep about one second instead: enough for a viewer's NACK round trip, and
+// bounded in memory at any bitrate.
+void size_retransmission_buffer(GstBin*, GstBin*, GstElement* element, gpointer) {
+  GstElementFactory* f = gst_element_get_factory(element);
+  if (f && g_strcmp0(GST_OBJECT_NAME(f), "rtprtxsend") == 0)
+    g_object_set(element, "max-size-time", 1000u, "max-size-packets", 0u, nullptr);
+}
+
 }  // namespace
 
 ViewerSession::ViewerSession(std::string id, std::string stream, std::string offer, int video_mline,
@@ -80,19 +89,6 @@ int64_t ViewerSession::last_seen_us() const {
   int64_t rtcp = last_rtcp_us_->load();
   return rtcp > created_us_ ? rtcp : created_us_;
 }
-
-namespace {
-
-// webrtcbin keeps 500 sent packets for retransmission whatever the bitrate;
-// keep about one second instead: enough for a viewer's NACK round trip, and
-// bounded in memory at any bitrate.
-void size_retransmission_buffer(GstBin*, GstBin*, GstElement* element, gpointer) {
-  GstElementFactory* f = gst_element_get_factory(element);
-  if (f && g_strcmp0(GST_OBJECT_NAME(f), "rtprtxsend") == 0)
-    g_object_set(element, "max-size-time", 1000u, "max-size-packets", 0u, nullptr);
-}
-
-}  // namespace
 
 bool ViewerSession::start(StreamEgress* egress, std::string* error) {
   GstElement* webrtc = gst_element_factory_make("webrtcbin", ("viewer-" + id_).c_str());

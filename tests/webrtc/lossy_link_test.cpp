@@ -27,9 +27,11 @@ struct ViewerRun {
   std::string raw;
 };
 
-long field(const std::string& json, const std::string& name) {
+// A number of the viewer's one-line JSON report (-1 when absent).
+double field(const std::string& json, const std::string& name) {
   size_t at = json.find("\"" + name + "\":");
-  return at == std::string::npos ? -1 : atol(json.c_str() + at + name.size() + 3);
+  return at == std::string::npos ? -1
+                                 : g_ascii_strtod(json.c_str() + at + name.size() + 3, nullptr);
 }
 
 // Runs a viewer in the viewer's namespace; once it shows a picture, 5% of the
@@ -65,15 +67,13 @@ ViewerRun run_viewer(NetnsPair& ns, const std::string& base_url, bool nack) {
   ns.stop_dropping();
   run.status = static_cast<int>(field(run.raw, "status"));
   run.frames = static_cast<int>(field(run.raw, "frames"));
-  size_t w = run.raw.find("\"watched_s\":");
-  run.watched_s = w == std::string::npos ? 0 : g_ascii_strtod(run.raw.c_str() + w + 12, nullptr);
+  run.watched_s = field(run.raw, "watched_s");
   run.steady_frames = static_cast<int>(field(run.raw, "steady_frames"));
-  size_t st = run.raw.find("\"steady_s\":");
-  run.steady_s = st == std::string::npos ? 0 : g_ascii_strtod(run.raw.c_str() + st + 11, nullptr);
-  run.pushed = field(run.raw, "pushed");
-  run.lost = field(run.raw, "lost");
-  run.rtx_requests = field(run.raw, "rtx_requests");
-  run.rtx_success = field(run.raw, "rtx_success");
+  run.steady_s = field(run.raw, "steady_s");
+  run.pushed = static_cast<long>(field(run.raw, "pushed"));
+  run.lost = static_cast<long>(field(run.raw, "lost"));
+  run.rtx_requests = static_cast<long>(field(run.raw, "rtx_requests"));
+  run.rtx_success = static_cast<long>(field(run.raw, "rtx_success"));
   return run;
 }
 
