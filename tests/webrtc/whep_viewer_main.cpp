@@ -2,8 +2,9 @@
 // network namespace): a webrtcbin peer that talks WHEP over real HTTP,
 // decodes for a while and prints one JSON line of what it saw.
 //   relais-whep-viewer BASE_URL STREAM SECONDS NACK(0|1)
-// It prints "first-frame" when the picture starts, and the figures of the
-// SECONDS that follow at the end.
+// It prints "steady" 2 s after the picture starts (once the cached GOP a
+// viewer starts with has arrived, faster than real time), watches SECONDS
+// more, and prints the figures at the end.
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
@@ -84,16 +85,16 @@ int main(int argc, char** argv) {
     run_until(
         [&] {
           peer.trickle(transport);
-          if (first_frame_us && !end) end = first_frame_us + gint64(seconds) * G_USEC_PER_SEC;
+          if (first_frame_us && !end) end = first_frame_us + gint64(seconds + 2) * G_USEC_PER_SEC;
           if (first_frame_us && !steady_from_us &&
               g_get_monotonic_time() > first_frame_us + 2 * G_USEC_PER_SEC) {
             steady_from_us = g_get_monotonic_time();
             steady_first_frames = peer.frames();
+            printf("steady\n");  // the test may now change the link
+            fflush(stdout);
           }
           if (!first_frame_us && peer.frames() > 0) {
             first_frame_us = g_get_monotonic_time();
-            printf("first-frame\n");  // the test may now change the link
-            fflush(stdout);
           }
           return end && g_get_monotonic_time() > end;
         },
