@@ -125,6 +125,7 @@ Api::Reply Api::plan(const HttpRequest& r) {
   if (path == "/metrics") return metrics(r);
   if (path == kPipelinesPath) return Reply::now(pipelines(r));
   if (path == kStreamsPath) return streams(r);
+  if (path == "/api/v1/nodes") return Reply::now(nodes(r));
   if (path == "/") return index(r);
   std::string prefix = std::string(kPipelinesPath) + "/";
   if (path.compare(0, prefix.size(), prefix) == 0) {
@@ -180,6 +181,38 @@ Api::Reply Api::metrics(const HttpRequest& r) {
     resp.body = render_metrics(pipelines, elements, st.is_ok()) + others;
     return resp;
   });
+}
+
+HttpResponse Api::nodes(const HttpRequest& r) {
+  if (!is_get(r)) return method_not_allowed("GET, HEAD");
+  if (!nodes_provider_) {
+    return error_response(404, "no cluster: nodes form one with RELAIS_STORAGE_TYPE=redis");
+  }
+  JsonBuilderPtr b(json_builder_new());
+  json_builder_begin_object(b.get());
+  json_builder_set_member_name(b.get(), "nodes");
+  json_builder_begin_array(b.get());
+  for (const auto& n : nodes_provider_()) {
+    json_builder_begin_object(b.get());
+    json_builder_set_member_name(b.get(), "id");
+    json_builder_add_string_value(b.get(), n.id.c_str());
+    json_builder_set_member_name(b.get(), "public_url");
+    json_builder_add_string_value(b.get(), n.public_url.c_str());
+    json_builder_set_member_name(b.get(), "version");
+    json_builder_add_string_value(b.get(), n.version.c_str());
+    json_builder_set_member_name(b.get(), "started_at");
+    json_builder_add_string_value(b.get(), iso8601_ms(n.started_unix_ms).c_str());
+    json_builder_set_member_name(b.get(), "viewers");
+    json_builder_add_int_value(b.get(), n.viewers);
+    json_builder_set_member_name(b.get(), "pipelines_running");
+    json_builder_add_int_value(b.get(), n.pipelines_running);
+    json_builder_set_member_name(b.get(), "cpu_percent");
+    json_builder_add_int_value(b.get(), static_cast<gint64>(std::lround(n.cpu_percent)));
+    json_builder_end_object(b.get());
+  }
+  json_builder_end_array(b.get());
+  json_builder_end_object(b.get());
+  return json_response(200, to_json(b.get()));
 }
 
 HttpResponse Api::pipelines(const HttpRequest& r) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "blocking_work.h"
+#include "cluster/node_record.h"
 #include "http_exchange.h"
 #include "metrics.h"
 #include "pipeline_manager.h"
@@ -24,6 +25,11 @@ class Api {
 
   // Text appended to /metrics (e.g. the WHEP module's figures).
   void add_metrics_provider(MetricsProvider provider);
+
+  // The cluster's live nodes for GET /api/v1/nodes (read on the main
+  // context; must not block). Unset: the route answers 404.
+  using NodesProvider = std::function<std::vector<cluster::NodeRecord>()>;
+  void set_nodes_provider(NodesProvider provider) { nodes_provider_ = std::move(provider); }
 
   // Registers /healthz, /readyz, /metrics, /api/v1/ and / (index page and
   // the JSON 404 for every path nobody else claims).
@@ -49,12 +55,14 @@ class Api {
   HttpResponse pipelines(const HttpRequest& r);
   HttpResponse pipeline(const HttpRequest& r, const std::string& name);
   Reply streams(const HttpRequest& r);
+  HttpResponse nodes(const HttpRequest& r);
   Reply index(const HttpRequest& r);
 
   PipelineManager* manager_;
   std::string store_uri_;
   std::string api_token_;
   std::vector<MetricsProvider> metrics_providers_;
+  NodesProvider nodes_provider_;
   BlockingWork workers_;
 };
 

@@ -59,6 +59,7 @@ bool register_modules(ServerApp* app, const Config& config, ModuleHandles* modul
     service->handle_page(request, std::move(respond));
   });
   app->api()->add_metrics_provider([service] { return service->prometheus_metrics(); });
+  app->set_viewer_count([service] { return static_cast<int64_t>(service->connected_count()); });
   modules->push_back(whep);
   log_info("WHEP viewers on /whep/{stream}, viewer page on /watch/{stream} (%s)",
            config.viewer_token.empty() ? "open" : "viewer token required");

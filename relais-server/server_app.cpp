@@ -1,11 +1,35 @@
 #include "server_app.h"
 
+#include <algorithm>
+
+#include "config.h"  // generated: VERSION, RELAIS_HAVE_REDIS
 #include "server_log.h"
+#if RELAIS_HAVE_REDIS
+#include "cluster/node_registry.h"
+#endif
 
 namespace relais::server {
 
+#if RELAIS_HAVE_REDIS
+// The registry and the main-context timer that hands it this node's load.
+struct ServerApp::Cluster {
+  std::unique_ptr<cluster::NodeRegistry> registry;
+  guint load_timer = 0;
+  GMainContext* context = nullptr;
+  ~Cluster() {
+    if (load_timer) {
+      GSource* s = g_main_context_find_source_by_id(context, load_timer);
+      if (s) g_source_destroy(s);
+    }
+  }
+};
+#else
+struct ServerApp::Cluster {};
+#endif
+
 ServerApp::ServerApp(const Config& config, GMainContext* context)
-    : config_(config),
+    : context_(context),
+      config_(config),
       manager_(context),
       http_(config.max_body_bytes),
       api_(&manager_, config.store_uri(), config.api_token, context) {
@@ -38,7 +62,58 @@ bool ServerApp::listen(std::string* error) {
   return true;
 }
 
+bool ServerApp::join_cluster(std::string* error) {
+  if (config_.storage_type != "redis") return true;
+#if RELAIS_HAVE_REDIS
+  store::RedisEndpoint endpoint;
+  store::Status st = store::parse_redis_uri(config_.store_uri(), &endpoint);
+  if (!st.is_ok()) {
+    *error = "RELAIS_STORAGE_REDIS_URL: " + st.message();
+    return false;
+  }
+  const std::string hostname = g_get_host_name();
+  cluster::NodeRecord self;
+  self.id = config_.node_id.empty() ? cluster::default_node_id(hostname, port()) : config_.node_id;
+  self.public_url = config_.public_url.empty()
+                        ? cluster::default_public_url(config_.host, port(), hostname)
+                        : config_.public_url;
+  self.version = VERSION;
+  self.started_unix_ms = g_get_real_time() / 1000;
+  cluster_ = std::make_unique<Cluster>();
+  cluster_->context = context_;
+  cluster_->registry =
+      std::make_unique<cluster::NodeRegistry>(endpoint, self, config_.heartbeat_ms);
+  cluster::NodeRegistry* registry = cluster_->registry.get();
+  api_.set_nodes_provider([registry] { return registry->nodes(); });
+  api_.add_metrics_provider([registry] {
+    return "# HELP relais_cluster_nodes Live nodes of the cluster, as this node last saw them.\n"
+           "# TYPE relais_cluster_nodes gauge\nrelais_cluster_nodes " +
+           std::to_string(registry->nodes().size()) + "\n";
+  });
+  auto update_load = [](gpointer data) -> gboolean {
+    auto* app = static_cast<ServerApp*>(data);
+    int64_t running = 0;
+    for (const auto& p : app->manager_.list()) running += p.state == PipelineState::kPlaying;
+    app->cluster_->registry->set_load(app->viewer_count_ ? app->viewer_count_() : 0, running);
+    return G_SOURCE_CONTINUE;
+  };
+  update_load(this);
+  GSource* timer = g_timeout_source_new(static_cast<guint>(std::max<int64_t>(
+      10, config_.heartbeat_ms / 2)));  // twice per heartbeat: the record is at most half stale
+  g_source_set_callback(timer, update_load, this, nullptr);
+  cluster_->load_timer = g_source_attach(timer, context_);
+  g_source_unref(timer);
+  log_info("cluster node %s (%s), heartbeat every %lld ms", self.id.c_str(),
+           self.public_url.c_str(), static_cast<long long>(config_.heartbeat_ms));
+#else
+  *error = "this build has no Redis support";
+  return false;
+#endif
+  return true;
+}
+
 void ServerApp::shutdown() {
+  cluster_.reset();  // leaves the registry first
   http_.close();
   manager_.clear();
 }

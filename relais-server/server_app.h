@@ -4,10 +4,12 @@
 
 #include <glib.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "api.h"
+#include "cluster/node_record.h"
 #include "pipeline_manager.h"
 #include "server_config.h"
 #include "soup_http_server.h"
@@ -25,6 +27,12 @@ class ServerApp {
   bool load_pipelines(std::string* error);
   // Starts listening (after every module has registered its routes).
   bool listen(std::string* error);
+  // Joins the cluster (RELAIS_STORAGE_TYPE=redis): heartbeats this node's
+  // record and serves GET /api/v1/nodes. Call after listen() (the default id
+  // and URL take the bound port). Nothing in memory mode.
+  bool join_cluster(std::string* error);
+  // How many viewers are connected (the WHEP module sets it).
+  void set_viewer_count(std::function<int64_t()> count) { viewer_count_ = std::move(count); }
   // Stops every pipeline and closes every connection.
   void shutdown();
 
@@ -34,10 +42,14 @@ class ServerApp {
   int port() const { return http_.port(); }
 
  private:
+  GMainContext* context_;
   Config config_;
   PipelineManager manager_;
   SoupHttpServer http_;
   Api api_;
+  std::function<int64_t()> viewer_count_;
+  struct Cluster;
+  std::unique_ptr<Cluster> cluster_;
 };
 
 }  // namespace relais::server

@@ -28,6 +28,14 @@ bool parse_size(const std::string& text, size_t* out) {
   return true;
 }
 
+bool parse_ms(const std::string& text, int64_t* out) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 10) return false;
+  *out = value;
+  return true;
+}
+
 bool valid_storage_type(const std::string& t) {
   return t == "memory" || t == "redis";
 }
@@ -73,6 +81,18 @@ bool apply(Config* c, const std::string& key, const std::string& value, const st
     c->ice_tcp = value;
   } else if (key == "RELAIS_MAX_BODY_BYTES") {
     if (!parse_size(value, &c->max_body_bytes)) return bad("'" + value + "' is not a byte count");
+  } else if (key == "RELAIS_NODE_ID") {
+    if (value.empty()) return bad("the node id is empty");
+    c->node_id = value;
+  } else if (key == "RELAIS_PUBLIC_URL") {
+    if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0) {
+      return bad("'" + value + "' is not an http:// or https:// URL");
+    }
+    c->public_url = value;
+  } else if (key == "RELAIS_HEARTBEAT_MS") {
+    if (!parse_ms(value, &c->heartbeat_ms)) {
+      return bad("'" + value + "' is not a period in milliseconds (10 or more)");
+    }
   }
   return true;
 }
@@ -107,6 +127,11 @@ constexpr FlagSpec kFlags[] = {
     {"ice-tcp", "RELAIS_ICE_TCP", "on|off", "ICE-TCP candidates (default on)"},
     {"max-body-bytes", "RELAIS_MAX_BODY_BYTES", "BYTES",
      "Largest accepted request body (default 65536)"},
+    {"node-id", "RELAIS_NODE_ID", "ID", "Cluster node id (default hostname:port)"},
+    {"public-url", "RELAIS_PUBLIC_URL", "URL",
+     "URL clients reach this node by (default http://HOST:PORT)"},
+    {"heartbeat-ms", "RELAIS_HEARTBEAT_MS", "MS",
+     "Cluster heartbeat period; a node drops out after 3 missed (default 2000)"},
 };
 constexpr size_t kFlagCount = sizeof(kFlags) / sizeof(kFlags[0]);
 

@@ -1,6 +1,7 @@
 // Server configuration: RELAIS_* environment variables, overridden by flags.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,6 +29,11 @@ struct Config {
   std::string ice_public_ips;
   std::string ice_tcp = "on";
   size_t max_body_bytes = 64 * 1024;
+  // Cluster (redis storage only): this node's id (empty: hostname:port), the
+  // URL clients reach it by (empty: http://HOST:PORT), heartbeat period.
+  std::string node_id;
+  std::string public_url;
+  int64_t heartbeat_ms = 2000;
 
   // The frame store URI these settings select ("memory://" or "redis://...").
   std::string store_uri() const;
