@@ -108,8 +108,9 @@ TEST(StorePipelines, AnEntryWithoutPayloadWrittenByRedisCliIsAnEmptyBuffer) {
   ASSERT_TRUE(redis.start(&error)) << error;
   redis.cli("XADD 'relais:{nod}:frames' 1-1 f 1 pts 5 c video/x-h264");
   redis.cli("XADD 'relais:{nod}:frames' 1-2 d hello f 0 pts 6");
-  ElementRef p = launch("relaisstoresrc start=earliest timestamps=original stream=nod store=" +
-                        redis.uri() + " ! appsink name=out sync=false");
+  ElementRef p =
+      launch("relaisstoresrc start=earliest timestamps=original stream=nod store=" + redis.uri() +
+             " ! appsink name=out sync=false");
   gst_element_set_state(p.get(), GST_STATE_PLAYING);
   ElementRef appsink = ElementRef::adopt(gst_bin_get_by_name(GST_BIN(p.get()), "out"));
   std::vector<std::string> got;
