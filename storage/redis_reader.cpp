@@ -78,9 +78,8 @@ Status RedisReader::resolve_start() {
   if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
     if (reply->element[0]->type == REDIS_REPLY_STRING && reply->element[0]->len > 0)
       caps_ = make_caps(std::string(reply->element[0]->str, reply->element[0]->len));
-    have_keyframe =
-        reply->element[1]->type == REDIS_REPLY_STRING &&
-        StreamId::parse({reply->element[1]->str, reply->element[1]->len}, &keyframe);
+    have_keyframe = reply->element[1]->type == REDIS_REPLY_STRING &&
+                    StreamId::parse({reply->element[1]->str, reply->element[1]->len}, &keyframe);
   }
   if (start_ == StartPosition::kKeyframe) {
     // Whatever the meta says, nothing before a keyframe goes out.

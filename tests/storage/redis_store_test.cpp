@@ -284,9 +284,9 @@ TEST_F(RedisStoreTest, AFailedXaddDoesNotAdvanceTheMeta) {
   redis_.cli("DEL 'relais:{nomet}:frames'");
   ASSERT_EQ(w->write(frame(1, true)), WriteResult::kWritten);
   std::string keyframe = redis_.cli("HGET 'relais:{nomet}:meta' keyframe");
-  EXPECT_NE(redis_.cli("XRANGE 'relais:{nomet}:frames' " + keyframe + " " + keyframe)
-                .find("frame-1"),
-            std::string::npos);
+  EXPECT_NE(
+      redis_.cli("XRANGE 'relais:{nomet}:frames' " + keyframe + " " + keyframe).find("frame-1"),
+      std::string::npos);
 }
 
 }  // namespace
