@@ -46,8 +46,10 @@ bool frame_from_buffer(GstBuffer* buffer, const store::CapsString& caps, store::
 }
 
 GstBuffer* buffer_from_frame(const store::Frame& frame) {
-  GstBuffer* buffer =
-      frame.payload ? gst_buffer_new_wrapped_bytes(frame.payload.ref()) : gst_buffer_new();
+  // An empty payload (an entry without `d`, a 0-byte buffer) has no data
+  // pointer, which gst_buffer_new_wrapped_bytes() refuses: push an empty buffer.
+  GstBuffer* buffer = frame.payload.size() > 0 ? gst_buffer_new_wrapped_bytes(frame.payload.ref())
+                                               : gst_buffer_new();
   GST_BUFFER_PTS(buffer) = to_gst_time(frame.pts);
   GST_BUFFER_DTS(buffer) = to_gst_time(frame.dts);
   GST_BUFFER_DURATION(buffer) = to_gst_time(frame.duration);

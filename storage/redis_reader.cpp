@@ -42,25 +42,55 @@ Status RedisReader::open() {
   return resolve_start();
 }
 
+// Whether `id` names an entry of the stream that is a keyframe. The meta's
+// keyframe field is only a hint: anyone may have written it, and a stale one
+// may name a trimmed entry (XREAD would then start at a delta), a future one
+// would stall the reader.
+Status RedisReader::is_keyframe_entry(const StreamId& id, bool* yes) {
+  *yes = false;
+  RedisReplyPtr reply;
+  std::string s = id.str();
+  Status st = conn_.command({"XRANGE", frames_key_, s, s, "COUNT", "1"}, &reply);
+  if (!st.is_ok()) return st;
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1) return Status::ok();
+  redisReply* entry = reply->element[0];
+  if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
+      entry->element[1]->type != REDIS_REPLY_ARRAY)
+    return Status::ok();
+  redisReply* fields = entry->element[1];
+  for (size_t f = 0; f + 1 < fields->elements; f += 2) {
+    const redisReply* name = fields->element[f];
+    if (name->type == REDIS_REPLY_STRING &&
+        std::string_view(name->str, name->len) == redis_schema::kFlags &&
+        fields->element[f + 1]->type == REDIS_REPLY_STRING)
+      *yes = (parse_u64(fields->element[f + 1], 0) & kFlagKeyframe) != 0;
+  }
+  return Status::ok();
+}
+
 Status RedisReader::resolve_start() {
   RedisReplyPtr reply;
   Status st = conn_.command({"HMGET", meta_key_, "caps", "keyframe"}, &reply);
   if (!st.is_ok()) return st;
+  StreamId keyframe;
+  bool have_keyframe = false;
+  // A meta of another type (WRONGTYPE) or with garbage fields is ignored.
   if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
-    if (reply->element[0]->type == REDIS_REPLY_STRING)
+    if (reply->element[0]->type == REDIS_REPLY_STRING && reply->element[0]->len > 0)
       caps_ = make_caps(std::string(reply->element[0]->str, reply->element[0]->len));
-    StreamId keyframe;
-    bool have_keyframe =
-        reply->element[1]->type == REDIS_REPLY_STRING &&
-        StreamId::parse({reply->element[1]->str, reply->element[1]->len}, &keyframe);
-    if (start_ == StartPosition::kKeyframe) {
-      if (have_keyframe) {
-        last_id_ = keyframe.predecessor();
-      } else {
-        last_id_ = {};
-        need_keyframe_ = true;
-      }
+    have_keyframe = reply->element[1]->type == REDIS_REPLY_STRING &&
+                    StreamId::parse({reply->element[1]->str, reply->element[1]->len}, &keyframe);
+  }
+  if (start_ == StartPosition::kKeyframe) {
+    // Whatever the meta says, nothing before a keyframe goes out.
+    need_keyframe_ = true;
+    bool valid = false;
+    if (have_keyframe) {
+      st = is_keyframe_entry(keyframe, &valid);
+      if (!st.is_ok()) return st;
     }
+    // Not a keyframe of the stream: from the oldest retained keyframe instead.
+    last_id_ = valid ? keyframe.predecessor() : StreamId{};
   }
   if (start_ == StartPosition::kEarliest) last_id_ = {};
   if (start_ == StartPosition::kLive) {
@@ -69,7 +99,7 @@ Status RedisReader::resolve_start() {
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
         reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements >= 1) {
       const redisReply* id = reply->element[0]->element[0];
-      StreamId::parse({id->str, id->len}, &last_id_);
+      if (id->type == REDIS_REPLY_STRING) StreamId::parse({id->str, id->len}, &last_id_);
     }
   }
   return Status::ok();

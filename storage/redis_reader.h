@@ -31,6 +31,7 @@ class RedisReader : public Reader {
     Frame frame;
   };
   Status resolve_start();
+  Status is_keyframe_entry(const StreamId& id, bool* yes);
   Status read_some(std::chrono::milliseconds block);
   void parse_entries(const SharedReply& reply, redisReply* entries);
   // Waits until `until` or cancel; returns false when cancelled.

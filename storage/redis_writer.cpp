@@ -96,44 +96,50 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
   if (frame.dts != kTimeNone) xadd.insert(xadd.end(), {redis_schema::kDts, dts});
   if (frame.duration != kTimeNone) xadd.insert(xadd.end(), {redis_schema::kDuration, dur});
   if (with_caps) xadd.insert(xadd.end(), {redis_schema::kCaps, *frame.caps});
-  std::vector<std::vector<std::string_view>> commands = {std::move(xadd)};
-
-  rates_.record(now, frame.payload.size());
-  bool publish = keyframe || caps_changed || now - meta_published_ms_ >= kMetaIntervalMs;
-  std::string now_str = std::to_string(now);
-  std::string fps, bitrate;
-  if (publish) {
-    fps = std::to_string(rates_.frame_rate(now));
-    bitrate = std::to_string(rates_.bitrate(now));
-    std::vector<std::string_view> hset = {"HSET",  meta_key_, "writer", node_,     "updated",
-                                          now_str, "fps",     fps,      "bitrate", bitrate};
-    if (frame.caps) hset.insert(hset.end(), {"caps", *frame.caps});
-    if (keyframe) hset.insert(hset.end(), {"keyframe", id_str});
-    commands.push_back(std::move(hset));
-    commands.push_back({"ZADD", redis_schema::kStreamsIndex, now_str, stream_});
-  }
   // One write, and the payload goes out without being copied.
-  Status sent = conn_.send_direct(commands);
+  Status sent = conn_.send_direct({std::move(xadd)});
   if (!sent.is_ok()) return sent;
-  const size_t replies = commands.size();
-
-  Status result = Status::ok();
-  for (size_t i = 0; i < replies; ++i) {
-    RedisReplyPtr reply;
-    Status st = conn_.read_reply(&reply);
-    if (!st.is_ok()) return st;  // connection closed by read_reply
-    if (i == 0 && is_id_conflict(reply.get())) {
-      *id_conflict = true;
-    } else if (reply->type == REDIS_REPLY_ERROR && result.is_ok()) {
-      result = {StatusCode::kInternal, std::string("Redis refused a write: ") + reply->str};
-    }
+  RedisReplyPtr reply;
+  Status st = conn_.read_reply(&reply);
+  if (!st.is_ok()) return st;  // connection closed by read_reply
+  if (is_id_conflict(reply.get())) {
+    *id_conflict = true;
+    return Status::ok();
   }
-  if (*id_conflict || !result.is_ok()) return result;
-  if (publish) meta_published_ms_ = now;
+  if (reply->type == REDIS_REPLY_ERROR)
+    return {StatusCode::kInternal, std::string("Redis refused a write: ") + reply->str};
+
   last_id_ = id;
   ids_.push_back(id);
   if (keyframe) newest_keyframe_ = id;
   if (with_caps) caps_sent_ = frame.caps;
+
+  // The meta names the entry only once Redis has stored it: a failed XADD
+  // must not leave readers a keyframe id that does not exist.
+  rates_.record(now, frame.payload.size());
+  bool publish = keyframe || caps_changed || now - meta_published_ms_ >= kMetaIntervalMs;
+  if (publish) {
+    std::string now_str = std::to_string(now);
+    std::string fps = std::to_string(rates_.frame_rate(now));
+    std::string bitrate = std::to_string(rates_.bitrate(now));
+    std::vector<std::string_view> hset = {"HSET",  meta_key_, "writer", node_,     "updated",
+                                          now_str, "fps",     fps,      "bitrate", bitrate};
+    if (frame.caps) hset.insert(hset.end(), {"caps", *frame.caps});
+    if (keyframe) hset.insert(hset.end(), {"keyframe", id_str});
+    conn_.append(hset);
+    conn_.append({"ZADD", redis_schema::kStreamsIndex, now_str, stream_});
+    Status result = Status::ok();
+    for (int i = 0; i < 2; ++i) {
+      st = conn_.read_reply(&reply);
+      if (!st.is_ok()) return st;
+      if (reply->type == REDIS_REPLY_ERROR && result.is_ok())
+        result = {StatusCode::kInternal, std::string("Redis refused a meta update: ") + reply->str};
+    }
+    // The frame is stored; readers validate the meta, so a refused meta
+    // update (a key of another type) is reported but loses nothing.
+    if (!result.is_ok()) set_error(result.message());
+    meta_published_ms_ = now;
+  }
   return Status::ok();
 }
 

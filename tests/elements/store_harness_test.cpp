@@ -231,3 +231,24 @@ TEST(StoreElements, SettingsCannotChangeWhilePlaying) {
 }
 
 }  // namespace
+
+namespace {
+
+// Defect 11: a 0-byte buffer through memory:// has a payload without a data
+// pointer; the source crashed wrapping it.
+TEST(StoreElements, EmptyBuffersArriveAsEmptyBuffers) {
+  std::string stream = unique_stream();
+  auto sink = sink_harness(stream, kH264Caps);
+  auto src = src_harness(stream, "start=earliest");
+  ASSERT_EQ(gst_harness_push(sink.get(), make_buffer(1, 0, true, 0)), GST_FLOW_OK);
+  ASSERT_EQ(gst_harness_push(sink.get(), make_buffer(2, 40 * GST_MSECOND, false)), GST_FLOW_OK);
+  BufferPtr empty(gst_harness_pull(src.get()));
+  BufferPtr next(gst_harness_pull(src.get()));
+  ASSERT_TRUE(empty && next);
+  EXPECT_EQ(gst_buffer_get_size(empty.get()), 0u);
+  EXPECT_EQ(GST_BUFFER_PTS(empty.get()), 0u);
+  EXPECT_FALSE(GST_BUFFER_FLAG_IS_SET(empty.get(), GST_BUFFER_FLAG_DELTA_UNIT));
+  EXPECT_EQ(first_byte(next.get()), 2);
+}
+
+}  // namespace

@@ -100,6 +100,33 @@ TEST(StorePipelines, AStreamWithUnparsableCapsIsAClearError) {
   EXPECT_NE(text.find("invalid caps"), std::string::npos) << text;
 }
 
+// Defect 11: an entry without a payload field, written by anyone, crashed
+// the source; it arrives as an empty buffer and the stream goes on.
+TEST(StorePipelines, AnEntryWithoutPayloadWrittenByRedisCliIsAnEmptyBuffer) {
+  relais::test::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  redis.cli("XADD 'relais:{nod}:frames' 1-1 f 1 pts 5 c video/x-h264");
+  redis.cli("XADD 'relais:{nod}:frames' 1-2 d hello f 0 pts 6");
+  ElementRef p =
+      launch("relaisstoresrc start=earliest timestamps=original stream=nod store=" + redis.uri() +
+             " ! appsink name=out sync=false");
+  gst_element_set_state(p.get(), GST_STATE_PLAYING);
+  ElementRef appsink = ElementRef::adopt(gst_bin_get_by_name(GST_BIN(p.get()), "out"));
+  std::vector<std::string> got;
+  for (int i = 0; i < 2; ++i) {
+    relais::SamplePtr sample(
+        gst_app_sink_try_pull_sample(GST_APP_SINK(appsink.get()), 10 * GST_SECOND));
+    if (!sample) break;
+    GstBuffer* b = gst_sample_get_buffer(sample.get());
+    relais::MappedBuffer map(b, GST_MAP_READ);
+    got.emplace_back(reinterpret_cast<const char*>(map.data()), map.size());
+    EXPECT_EQ(GST_BUFFER_PTS(b), i == 0 ? 5u : 6u);
+  }
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+  EXPECT_EQ(got, (std::vector<std::string>{"", "hello"}));
+}
+
 TEST(StorePipelines, BothElementsAreDocumentedForGstInspect) {
   for (const char* name : {"relaisstoresink", "relaisstoresrc"}) {
     gchar* out = nullptr;

@@ -231,3 +231,62 @@ TEST_F(RedisStoreTest, MalformedMetaIsIgnored) {
 }
 
 }  // namespace
+
+namespace {
+
+// Defect 13: the meta's keyframe field is a hint that is validated against
+// the stream, and the writer names an entry there only once it is stored.
+std::vector<uint64_t> first_pts(Reader& r, size_t n) {
+  std::vector<uint64_t> out;
+  Frame f;
+  while (out.size() < n && r.next(&f, 2s) == ReadResult::kFrame) out.push_back(f.pts);
+  return out;
+}
+
+TEST_F(RedisStoreTest, AKeyframeIdInTheFutureDoesNotStallAReader) {
+  redis_.cli("XADD 'relais:{fut}:frames' 1-1 d a f 1 pts 1 c video/x-h264");
+  redis_.cli("XADD 'relais:{fut}:frames' 1-2 d b f 0 pts 2");
+  redis_.cli("HSET 'relais:{fut}:meta' keyframe 99999999999999-0");
+  std::unique_ptr<Reader> r;
+  ASSERT_TRUE(store_->open_reader("fut", StartPosition::kKeyframe, &r).is_ok());
+  EXPECT_EQ(first_pts(*r, 2), (std::vector<uint64_t>{1, 2}));
+}
+
+TEST_F(RedisStoreTest, AStaleKeyframeIdNeverStartsAReaderOnADelta) {
+  redis_.cli("XADD 'relais:{stale}:frames' 1-1 d a f 0 pts 1 c video/x-h264");
+  redis_.cli("XADD 'relais:{stale}:frames' 1-2 d b f 1 pts 2");
+  redis_.cli("XADD 'relais:{stale}:frames' 1-3 d c f 0 pts 3");
+  redis_.cli("HSET 'relais:{stale}:meta' keyframe 1-0");  // trimmed long ago
+  std::unique_ptr<Reader> r;
+  ASSERT_TRUE(store_->open_reader("stale", StartPosition::kKeyframe, &r).is_ok());
+  EXPECT_EQ(first_pts(*r, 2), (std::vector<uint64_t>{2, 3}));
+  // A keyframe id that names a delta is no better.
+  redis_.cli("HSET 'relais:{stale}:meta' keyframe 1-3");
+  ASSERT_TRUE(store_->open_reader("stale", StartPosition::kKeyframe, &r).is_ok());
+  EXPECT_EQ(first_pts(*r, 2), (std::vector<uint64_t>{2, 3}));
+}
+
+TEST_F(RedisStoreTest, AMetaOfTheWrongTypeNeverStartsAReaderOnADelta) {
+  redis_.cli("XADD 'relais:{wt}:frames' 1-1 d a f 0 pts 1 c video/x-h264");
+  redis_.cli("XADD 'relais:{wt}:frames' 1-2 d b f 1 pts 2");
+  redis_.cli("SET 'relais:{wt}:meta' not-a-hash");
+  std::unique_ptr<Reader> r;
+  ASSERT_TRUE(store_->open_reader("wt", StartPosition::kKeyframe, &r).is_ok());
+  EXPECT_EQ(first_pts(*r, 1), (std::vector<uint64_t>{2}));
+}
+
+TEST_F(RedisStoreTest, AFailedXaddDoesNotAdvanceTheMeta) {
+  redis_.cli("SET 'relais:{nomet}:frames' not-a-stream");
+  std::unique_ptr<Writer> w;
+  ASSERT_TRUE(store_->open_writer("nomet", {}, &w).is_ok());
+  EXPECT_EQ(w->write(frame(0, true)), WriteResult::kDropped);
+  EXPECT_EQ(redis_.cli("HGET 'relais:{nomet}:meta' keyframe"), "");
+  redis_.cli("DEL 'relais:{nomet}:frames'");
+  ASSERT_EQ(w->write(frame(1, true)), WriteResult::kWritten);
+  std::string keyframe = redis_.cli("HGET 'relais:{nomet}:meta' keyframe");
+  EXPECT_NE(
+      redis_.cli("XRANGE 'relais:{nomet}:frames' " + keyframe + " " + keyframe).find("frame-1"),
+      std::string::npos);
+}
+
+}  // namespace
