@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
     ServerApp app(config, nullptr);
     ModuleHandles modules;
     std::string error;
-    if (!register_modules(&app, config, &modules, &error) || !app.listen(&error) || !app.join_cluster(&error) ||
-        !app.load_pipelines(&error)) {
+    if (!register_modules(&app, config, &modules, &error) || !app.listen(&error) ||
+        !app.join_cluster(&error) || !app.load_pipelines(&error)) {
       log_error("%s", error.c_str());
       status = 1;
     } else {

@@ -38,10 +38,18 @@ struct Node {
   Process process;
   bool start(const TempDir& dir, const RedisServer& redis) {
     port = free_loopback_port();
-    std::vector<std::string> argv = {server_binary(), "--host", "127.0.0.1", "--port",
-                                     std::to_string(port), "--storage-type", "redis",
-                                     "--redis-url", "127.0.0.1:" + std::to_string(redis.port()),
-                                     "--node-id", id, "--heartbeat-ms",
+    std::vector<std::string> argv = {server_binary(),
+                                     "--host",
+                                     "127.0.0.1",
+                                     "--port",
+                                     std::to_string(port),
+                                     "--storage-type",
+                                     "redis",
+                                     "--redis-url",
+                                     "127.0.0.1:" + std::to_string(redis.port()),
+                                     "--node-id",
+                                     id,
+                                     "--heartbeat-ms",
                                      std::to_string(kHeartbeatMs)};
     std::string err;
     return process.start(argv, dir.file(id + ".log"), &err) && wait_for_port(port, 10000);

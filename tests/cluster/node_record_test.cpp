@@ -21,9 +21,9 @@ TEST(NodeRecord, RoundTrip) {
 
 TEST(NodeRecord, BadRecordsAreRefused) {
   EXPECT_FALSE(decode_node_record(""));
-  EXPECT_FALSE(decode_node_record("public_url=http://x\n"));           // no id
-  EXPECT_FALSE(decode_node_record("id=a\nviewers=many\n"));            // not a number
-  EXPECT_FALSE(decode_node_record("id=a\ncpu_percent=\n"));            // empty number
+  EXPECT_FALSE(decode_node_record("public_url=http://x\n"));         // no id
+  EXPECT_FALSE(decode_node_record("id=a\nviewers=many\n"));          // not a number
+  EXPECT_FALSE(decode_node_record("id=a\ncpu_percent=\n"));          // empty number
   EXPECT_TRUE(decode_node_record("id=a\nfuture_field=1\nnoise\n"));  // newer writer
 }
 
