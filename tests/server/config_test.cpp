@@ -208,3 +208,25 @@ TEST(PipelineDefinitions, EveryExampleFileParses) {
   g_dir_close(d);
   EXPECT_GE(files, 3);
 }
+
+TEST(Config, ClusterSettings) {
+  Config c;
+  std::string msg;
+  ASSERT_EQ(load({}, {}, &c, &msg), ConfigOutcome::kRun) << msg;
+  EXPECT_TRUE(c.node_id.empty());  // hostname:port, filled in once the port is bound
+  EXPECT_TRUE(c.public_url.empty());
+  EXPECT_EQ(c.heartbeat_ms, 2000);
+  ASSERT_EQ(
+      load({{"RELAIS_NODE_ID", "env-node"}, {"RELAIS_HEARTBEAT_MS", "500"}},
+           {"--node-id", "flag-node", "--public-url", "https://relais.example:8443"}, &c, &msg),
+      ConfigOutcome::kRun)
+      << msg;
+  EXPECT_EQ(c.node_id, "flag-node");
+  EXPECT_EQ(c.public_url, "https://relais.example:8443");
+  EXPECT_EQ(c.heartbeat_ms, 500);
+  EXPECT_EQ(load({{"RELAIS_HEARTBEAT_MS", "soon"}}, {}, &c, &msg), ConfigOutcome::kError);
+  EXPECT_NE(msg.find("RELAIS_HEARTBEAT_MS"), std::string::npos) << msg;
+  EXPECT_EQ(load({}, {"--public-url", "relais.example"}, &c, &msg), ConfigOutcome::kError);
+  EXPECT_NE(msg.find("--public-url"), std::string::npos) << msg;
+  EXPECT_EQ(load({}, {"--node-id", ""}, &c, &msg), ConfigOutcome::kError);
+}
