@@ -33,7 +33,11 @@ class ServerApp {
   bool join_cluster(std::string* error);
   // How many viewers are connected (the WHEP module sets it).
   void set_viewer_count(std::function<int64_t()> count) { viewer_count_ = std::move(count); }
-  // Stops every pipeline and closes every connection.
+  // Stops every pipeline gracefully (EOS, drained, then NULL; bounded by
+  // RELAIS_STOP_TIMEOUT_MS) and refuses new ones; `done` runs on the context
+  // once all are gone.
+  void stop_pipelines(std::function<void()> done);
+  // Stops every pipeline at once and closes every connection.
   void shutdown();
 
   RouteTable* routes() { return &http_; }

@@ -34,6 +34,9 @@ struct Config {
   std::string node_id;
   std::string public_url;
   int64_t heartbeat_ms = 2000;
+  // How long a stopping pipeline may drain (EOS) and a state change may take
+  // before the pipeline counts as hung.
+  int64_t stop_timeout_ms = 10000;
 
   // The frame store URI these settings select ("memory://" or "redis://...").
   std::string store_uri() const;
