@@ -72,9 +72,9 @@ static GstStructure* stats_structure(Private* priv) {
     if (priv->writer) st = priv->writer->stats();
   }
   return gst_structure_new("relais-store-stats", "frames", G_TYPE_UINT64, st.frames, "bytes",
-                           G_TYPE_UINT64, st.bytes, "dropped", G_TYPE_UINT64, st.dropped,
-                           "refused", G_TYPE_UINT64, st.refused,
-                           "reconnects", G_TYPE_UINT64, st.reconnects, nullptr);
+                           G_TYPE_UINT64, st.bytes, "dropped", G_TYPE_UINT64, st.dropped, "refused",
+                           G_TYPE_UINT64, st.refused, "reconnects", G_TYPE_UINT64, st.reconnects,
+                           nullptr);
 }
 
 static void relais_store_sink_set_property(GObject* object, guint prop_id, const GValue* value,
@@ -217,8 +217,8 @@ static GstFlowReturn relais_store_sink_render(GstBaseSink* sink, GstBuffer* buff
                            "dropped until this is fixed: %s",
                            priv->active_uri.c_str(), priv->active_stream.c_str(), reason.c_str()),
                           ("%s", reason.c_str()));
-      relais::post_store_status(GST_ELEMENT(self), "refused", priv->active_stream,
-                                priv->active_uri, reason);
+      relais::post_store_status(GST_ELEMENT(self), "refused", priv->active_stream, priv->active_uri,
+                                reason);
       break;
     }
     case relais::store::WriteResult::kReconnected:

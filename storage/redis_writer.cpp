@@ -158,8 +158,9 @@ std::string RedisWriter::what_to_fix(const std::string& redis_error) const {
   auto has = [&](const char* s) { return redis_error.find(s) != std::string::npos; };
   std::string del = "redis-cli DEL '" + frames_key_ + "'";
   if (has("WRONGTYPE"))
-    return "the key '" + frames_key_ + "' holds another type, so another program uses it: " +
-           "remove it (" + del + ") or write under another stream name";
+    return "the key '" + frames_key_ +
+           "' holds another type, so another program uses it: " + "remove it (" + del +
+           ") or write under another stream name";
   if (has("exhausted") || has("last possible"))
     return "the stream '" + frames_key_ + "' has reached the last possible entry id: delete it (" +
            del + ")";
