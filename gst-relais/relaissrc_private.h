@@ -61,10 +61,10 @@ struct RunState {
   // The stream is to end: the application sent EOS, or downstream returned
   // GST_FLOW_EOS. Nothing reconnects any more; EOS goes downstream once.
   bool ending = false;
-  bool eos_sent = false;  // the EOS went downstream
+  bool eos_sent = false;                    // the EOS went downstream
   guint32 eos_seqnum = GST_SEQNUM_INVALID;  // the application's EOS event's
-  guint attempt = 0;            // reconnection attempts since data last flowed
-  guint next_delay = 0;         // ms
+  guint attempt = 0;                        // reconnection attempts since data last flowed
+  guint next_delay = 0;                     // ms
 };
 
 struct Private {
