@@ -26,6 +26,12 @@
  * first buffer after a reconnection carries the DISCONT flag. Files end with
  * EOS as usual.
  *
+ * Only the server ending the stream makes an RTSP source reconnect. An EOS
+ * sent to the element (`gst-launch-1.0 -e` on Ctrl-C) ends the stream: what
+ * the source holds drains and EOS goes downstream, so a muxer finalises its
+ * file; while it waits to reconnect, EOS goes downstream at once. A
+ * GST_FLOW_EOS from downstream ends it too.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 relaissrc uri="test://?pattern=ball&width=640&height=360&framerate=30/1" ! \
@@ -208,6 +214,35 @@ static void relais_src_handle_message(GstBin* bin, GstMessage* message) {
              "Source '" + priv->desc.display_uri + "' failed: " + err->message, detail);
 }
 
+// An EOS sent to the element (gst-launch-1.0 -e on Ctrl-C, or the pipeline's
+// send_event) ends a live network source's stream for good: it is not the
+// server ending it, so nothing reconnects. Other sources handle it as usual.
+static gboolean relais_src_send_event(GstElement* element, GstEvent* event) {
+  auto* self = RELAIS_SRC(element);
+  Private* priv = self->priv;
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    bool take = false, again = false;
+    {
+      std::lock_guard lock(priv->mutex);
+      RunState& r = priv->run;
+      // desc was set before running became true, under this mutex.
+      if (r.running && priv->desc.is_live_network()) {
+        take = true;
+        again = r.ending;
+        r.ending = true;
+        if (!again) r.eos_seqnum = gst_event_get_seqnum(event);
+      }
+    }
+    if (take) {
+      gst_event_unref(event);
+      GST_INFO_OBJECT(self, "EOS from the application: ending the stream");
+      if (!again) priv->loop.post([self] { end_stream(self); });
+      return TRUE;
+    }
+  }
+  return GST_ELEMENT_CLASS(relais_src_parent_class)->send_event(element, event);
+}
+
 static GstStateChangeReturn relais_src_change_state(GstElement* element,
                                                     GstStateChange transition) {
   auto* self = RELAIS_SRC(element);
@@ -388,6 +423,7 @@ static void relais_src_class_init(RelaisSrcClass* klass) {
       "Relais authors");
 
   element_class->change_state = relais_src_change_state;
+  element_class->send_event = relais_src_send_event;
   bin_class->handle_message = relais_src_handle_message;
 
   gst_type_mark_as_plugin_api(RELAIS_TYPE_RTSP_TRANSPORT, static_cast<GstPluginAPIFlags>(0));
