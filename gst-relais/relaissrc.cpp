@@ -18,7 +18,8 @@
  * a source is used; its other streams are discarded.
  *
  * RTSP sources reconnect by themselves when `reconnect` is true: when the
- * server goes away, stops sending for `timeout` ms or ends the stream, the
+ * server goes away, stops sending for `timeout` ms while PLAYING (a paused
+ * pipeline is not a lost source) or ends the stream, the
  * source is rebuilt after `retry-delay` ms, doubling up to `max-retry-delay`.
  * Each attempt posts an element message `relais-source` (status=reconnecting,
  * attempt, delay (ns), uri, reason) and each (re)connection one with
@@ -131,6 +132,14 @@ static void stop_source(RelaisSrc* self) {
     ++priv->run.generation;
   }
   priv->loop.stop();
+}
+
+// The no-data watchdog counts only while PLAYING, from when playing began.
+static void set_playing(RelaisSrc* self, bool playing) {
+  Private* priv = self->priv;
+  std::lock_guard lock(priv->mutex);
+  priv->run.playing = playing;
+  if (playing) priv->last_data_us.store(g_get_monotonic_time());
 }
 
 static bool is_permanent(const GError* err) {
@@ -253,9 +262,13 @@ static GstStateChangeReturn relais_src_change_state(GstElement* element,
     return GST_STATE_CHANGE_FAILURE;
   }
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) stop_source(self);
+  if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) set_playing(self, false);
 
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(relais_src_parent_class)->change_state(element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING && ret != GST_STATE_CHANGE_FAILURE)
+    set_playing(self, true);
 
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && ret == GST_STATE_CHANGE_FAILURE) {
     stop_source(self);
@@ -405,8 +418,8 @@ static void relais_src_class_init(RelaisSrcClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_TIMEOUT,
       g_param_spec_uint("timeout", "Timeout",
-                        "RTSP: connection timeout (ms), and how long without data counts as a "
-                        "lost source (0 = wait forever)",
+                        "RTSP: connection timeout (ms), and how long without data while PLAYING "
+                        "counts as a lost source (0 = wait forever)",
                         0, kMaxDelay, DEFAULT_TIMEOUT, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_TLS_CA_FILE,

@@ -513,7 +513,8 @@ void end_stream(RelaisSrc* self) {
 }
 
 // Runs on the control loop: a live network source that sends nothing for
-// `timeout` ms is treated as lost (or, when the stream is ending, finished).
+// `timeout` ms while PLAYING is treated as lost (or, when the stream is
+// ending, finished).
 void watchdog(RelaisSrc* self) {
   Private* priv = self->priv;
   const guint timeout = priv->active.timeout;
@@ -524,13 +525,14 @@ void watchdog(RelaisSrc* self) {
     RunState& r = priv->run;
     if (!r.running) return;
     generation = r.generation;
-    idle = r.lost || r.fatal;
+    // Paused: no data is expected, so none is missing.
+    idle = r.lost || r.fatal || !r.playing;
     ending = r.ending;
     eos_sent = r.eos_sent;
   }
   const gint64 quiet_ms = (g_get_monotonic_time() - priv->last_data_us.load()) / 1000;
   if (eos_sent) return;
-  if (ending && quiet_ms > timeout) {
+  if (ending && !idle && quiet_ms > timeout) {
     finish_stream(self);
     return;
   }

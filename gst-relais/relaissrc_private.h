@@ -50,12 +50,13 @@ struct Settings {
 // thread and state changes.
 struct RunState {
   bool running = false;
-  guint64 generation = 0;       // the current chain; bumped on each rebuild
-  bool source_video = false;    // the source gave its video pad (this generation)
-  bool output_video = false;    // the autoplugger gave its video pad (this generation)
-  bool connected = false;       // data flowed in this generation
-  bool lost = false;            // a rebuild is scheduled
-  bool fatal = false;           // an error went to the bus: no more reconnecting
+  bool playing = false;       // PLAYING: only then is a source without data lost (not when paused)
+  guint64 generation = 0;     // the current chain; bumped on each rebuild
+  bool source_video = false;  // the source gave its video pad (this generation)
+  bool output_video = false;  // the autoplugger gave its video pad (this generation)
+  bool connected = false;     // data flowed in this generation
+  bool lost = false;          // a rebuild is scheduled
+  bool fatal = false;         // an error went to the bus: no more reconnecting
   bool ever_connected = false;  // data flowed in an earlier generation
   bool stream_started = false;  // a stream-start went downstream in this run
   // The stream is to end: the application sent EOS, or downstream returned

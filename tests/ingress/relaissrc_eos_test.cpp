@@ -1,5 +1,6 @@
 // relaissrc on RTSP ends its stream when the application or downstream says
-// so, and only the server ending the stream makes it reconnect.
+// so, and only the server ending the stream (or going silent while playing)
+// makes it reconnect: not an EOS, not a pause.
 #include <gst/app/gstappsink.h>
 #include <gtest/gtest.h>
 
@@ -102,6 +103,32 @@ TEST(RelaisSrcEos, FlowEosFromDownstreamEndsTheStream) {
   EXPECT_TRUE(run.sink_eos()) << run.first_error_text();
   ASSERT_TRUE(run.wait_for_eos(5s));
   EXPECT_TRUE(run.source_status("reconnecting").empty());
+  EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
+}
+
+// A paused pipeline gets no data (rtspsrc sends PAUSE); that is not a lost
+// source, however long it lasts.
+TEST(RelaisSrcPause, PausedLongerThanTheTimeoutKeepsTheSource) {
+  RtspTestServer server;
+  ASSERT_TRUE(server.start());
+  PipelineRunner run("relaissrc name=src uri=" + server.uri() +
+                     " rtsp-transport=tcp retry-delay=100 timeout=300 ! appsink name=sink "
+                     "sync=false max-buffers=200 drop=true");
+  ASSERT_TRUE(run.ok());
+  ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
+  for (int i = 0; i < 10; ++i) ASSERT_NE(run.pull(5s), nullptr) << run.first_error_text();
+
+  ASSERT_NE(gst_element_set_state(run.pipeline(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  // Five times the no-data timeout.
+  EXPECT_FALSE(run.wait_for_source_status("reconnecting", 1500ms))
+      << "the watchdog rebuilt a paused source";
+  while (run.pull(10ms)) {
+  }  // what arrived before the pause
+
+  ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
+  for (int i = 0; i < 10; ++i) ASSERT_NE(run.pull(5s), nullptr) << "no frames after resuming";
+  EXPECT_TRUE(run.source_status("reconnecting").empty());
+  EXPECT_EQ(run.source_status("connected").size(), 1u);
   EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
 }
 
