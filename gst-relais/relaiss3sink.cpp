@@ -510,9 +510,11 @@ static void relais_s3_sink_class_init(RelaisS3SinkClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_PART_SIZE,
       g_param_spec_uint64("part-size", "Part size",
-                          "Bytes per multipart-upload part (S3 needs at least 5 MiB). Objects "
-                          "smaller than one part are sent in a single PUT. Four parts go up at "
-                          "once; up to 7 are in memory (4 in flight, 2 queued, 1 filling)",
+                          "Bytes of each of the first 900 multipart-upload parts (S3 needs at "
+                          "least 5 MiB); after that the part size doubles every 900 parts (up to "
+                          "S3's 5 GiB), so any object up to 5 TiB fits in S3's 10000 parts. "
+                          "Objects smaller than one part are sent in a single PUT. Four parts go "
+                          "up at once; up to 7 are in memory (4 in flight, 2 queued, 1 filling)",
                           kMinPartSize, kMaxPartSize, DEFAULT_PART_SIZE, rw));
   g_object_class_install_property(
       gobject_class, PROP_RETRY_ATTEMPTS,

@@ -232,6 +232,30 @@ TEST_F(RelaisS3SinkTest, LargeObjectIsMultipartInPartSizedParts) {
   expect_all_signed(proxy);
 }
 
+TEST_F(RelaisS3SinkTest, PartSizeTakesS3sLimitsIn64Bits) {
+  GstElement* sink = gst_element_factory_make("relaiss3sink", nullptr);
+  ASSERT_TRUE(sink);
+  auto* spec =
+      G_PARAM_SPEC_UINT64(g_object_class_find_property(G_OBJECT_GET_CLASS(sink), "part-size"));
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->minimum, 5ull << 20);
+  EXPECT_EQ(spec->maximum, 5ull << 30);
+  g_object_set(sink, "part-size", guint64{4608} << 20, nullptr);  // 4.5 GiB: past 32 bits
+  guint64 part = 0;
+  g_object_get(sink, "part-size", &part, nullptr);
+  EXPECT_EQ(part, guint64{4608} << 20);
+  gst_object_unref(sink);
+  // An object smaller than such a part is one PUT.
+  START_PROXY(proxy);
+  auto p = props(proxy.endpoint(), "bigpart/obj.bin");
+  p["part-size"] = std::to_string(guint64{4608} << 20);
+  std::string data = relais::test::test_bytes(6 * kMiB + 1, 22);
+  RunResult r = push(p, data, "bigpart/obj.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  EXPECT_EQ(operations(proxy), std::vector<std::string>{"PutObject"});
+}
+
 TEST_F(RelaisS3SinkTest, ContentTypeComesFromCapsUnlessSet) {
   RunResult r = push(props(server_->endpoint(), "ct/a.ts"), "tsdata", "ct/a.ts",
                      "video/mpegts,systemstream=true,packetsize=188");
