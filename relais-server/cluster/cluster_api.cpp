@@ -63,8 +63,8 @@ std::string entry_json(const ClusterPipeline& p) {
 // GStreamer's reason when the description does not parse, empty when it does.
 std::string launch_error(const std::string& launch) {
   GError* raw = nullptr;
-  GstElement* element = gst_parse_launch_full(launch.c_str(), nullptr,
-                                              GST_PARSE_FLAG_FATAL_ERRORS, &raw);
+  GstElement* element =
+      gst_parse_launch_full(launch.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &raw);
   GErrorPtr err(raw);
   if (element) gst_object_unref(gst_object_ref_sink(element));
   if (!err && element) return {};
@@ -86,9 +86,8 @@ ClusterApi::ClusterApi(LeaseManager* leases, store::RedisEndpoint endpoint, std:
       workers_(context) {}
 
 void ClusterApi::register_routes(server::RouteTable* routes) {
-  routes->add_prefix(kPath, [this](const HttpRequest& request, Responder respond) {
-    handle(request, respond);
-  });
+  routes->add_prefix(
+      kPath, [this](const HttpRequest& request, Responder respond) { handle(request, respond); });
 }
 
 void ClusterApi::handle(const HttpRequest& r, const Responder& respond) {
@@ -107,8 +106,7 @@ void ClusterApi::handle(const HttpRequest& r, const Responder& respond) {
     return respond(server::method_not_allowed("GET, HEAD, DELETE"));
   }
   if (!server::is_valid_name(name)) {
-    return respond(
-        error_response(400, "pipeline names are 1-64 characters of a-z, 0-9, _ and -"));
+    return respond(error_response(400, "pipeline names are 1-64 characters of a-z, 0-9, _ and -"));
   }
   if (get) return respond(one(name));
   remove(r, name, respond);
@@ -154,9 +152,10 @@ void ClusterApi::add(const HttpRequest& r, const Responder& respond) {
         store::Status st = c.connect(kRedisTimeout);
         if (st.is_ok()) st = add_definition(&c, def, &added);
         if (!st.is_ok()) return unreachable(st);
-        if (!added) return error_response(409, "a pipeline named '" + def.name + "' already exists");
-        server::log_info("pipeline %s added to the cluster through the API by %s",
-                         def.name.c_str(), client.c_str());
+        if (!added)
+          return error_response(409, "a pipeline named '" + def.name + "' already exists");
+        server::log_info("pipeline %s added to the cluster through the API by %s", def.name.c_str(),
+                         client.c_str());
         leases->wake();
         ClusterPipeline p;
         p.definition = def;
@@ -168,8 +167,7 @@ void ClusterApi::add(const HttpRequest& r, const Responder& respond) {
       respond);
 }
 
-void ClusterApi::remove(const HttpRequest& r, const std::string& name,
-                        const Responder& respond) {
+void ClusterApi::remove(const HttpRequest& r, const std::string& name, const Responder& respond) {
   if (auto refused = server::check_admin(r, api_token_)) return respond(*refused);
   const std::string client = r.remote_address;
   workers_.run(
@@ -180,8 +178,8 @@ void ClusterApi::remove(const HttpRequest& r, const std::string& name,
         if (st.is_ok()) st = remove_definition(&c, name, &removed);
         if (!st.is_ok()) return unreachable(st);
         if (!removed) return error_response(404, "no pipeline named '" + name + "'");
-        server::log_info("pipeline %s deleted from the cluster through the API by %s",
-                         name.c_str(), client.c_str());
+        server::log_info("pipeline %s deleted from the cluster through the API by %s", name.c_str(),
+                         client.c_str());
         leases->wake();
         HttpResponse resp;
         resp.status = 204;

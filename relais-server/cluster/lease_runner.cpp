@@ -71,8 +71,8 @@ void LeaseRunner::reconcile() {
     } else if (lease->second.stop_deadline_us <= now) {
       log_warn("pipeline %s: lease deadline passed without a renewal", name.c_str());
       stop(name, "lease deadline passed");
-    } else if (auto local = manager_->get(name); local && !(local->definition ==
-                                                              lease->second.definition)) {
+    } else if (auto local = manager_->get(name);
+               local && !(local->definition == lease->second.definition)) {
       stop(name, "its definition changed");
     }
   }

@@ -38,8 +38,8 @@ class LeaseRunner {
   server::PipelineManager* manager_;
   GMainContext* context_;
   LeaseManager* leases_ = nullptr;
-  GSourcePtr wake_;      // ready time 0 = reconcile now (set from the lease thread)
-  GSourcePtr deadline_;  // the earliest local stop deadline
+  GSourcePtr wake_;                 // ready time 0 = reconcile now (set from the lease thread)
+  GSourcePtr deadline_;             // the earliest local stop deadline
   std::set<std::string> running_;   // names this runner added to the manager
   std::set<std::string> stopping_;  // removed, not yet gone: not started again meanwhile
 };

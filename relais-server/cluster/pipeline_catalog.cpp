@@ -114,9 +114,9 @@ std::optional<PublishedStatus> decode_status(const std::string& json) {
   return s;
 }
 
-std::vector<ClusterPipeline> cluster_listing(const Catalog& catalog,
-                                             const std::map<std::string, LeaseOwner>& owners,
-                                             const std::map<std::string, PublishedStatus>& statuses) {
+std::vector<ClusterPipeline> cluster_listing(
+    const Catalog& catalog, const std::map<std::string, LeaseOwner>& owners,
+    const std::map<std::string, PublishedStatus>& statuses) {
   std::vector<ClusterPipeline> out;
   for (const auto& [name, def] : catalog.definitions) {
     ClusterPipeline p;

@@ -52,9 +52,9 @@ struct ClusterPipeline {
 };
 // Every defined pipeline, by name. A status counts only when it comes from
 // the current owner at the current epoch (a dead owner's is stale).
-std::vector<ClusterPipeline> cluster_listing(const Catalog& catalog,
-                                             const std::map<std::string, LeaseOwner>& owners,
-                                             const std::map<std::string, PublishedStatus>& statuses);
+std::vector<ClusterPipeline> cluster_listing(
+    const Catalog& catalog, const std::map<std::string, LeaseOwner>& owners,
+    const std::map<std::string, PublishedStatus>& statuses);
 
 // Redis I/O (blocking).
 store::Status read_catalog(store::RedisConnection* c, Catalog* out);
@@ -65,13 +65,11 @@ store::Status upsert_definitions(store::RedisConnection* c,
 store::Status add_definition(store::RedisConnection* c, const server::PipelineDefinition& def,
                              bool* added);
 // HDEL of the definition and its status: *removed is false when there was none.
-store::Status remove_definition(store::RedisConnection* c, const std::string& name,
-                                bool* removed);
+store::Status remove_definition(store::RedisConnection* c, const std::string& name, bool* removed);
 // The owner of each named lease (pipelined GETs: one key slot each).
 store::Status read_owners(store::RedisConnection* c, const std::vector<std::string>& names,
                           std::map<std::string, LeaseOwner>* out);
-store::Status read_statuses(store::RedisConnection* c,
-                            std::map<std::string, PublishedStatus>* out);
+store::Status read_statuses(store::RedisConnection* c, std::map<std::string, PublishedStatus>* out);
 store::Status publish_statuses(store::RedisConnection* c,
                                const std::map<std::string, PublishedStatus>& statuses);
 

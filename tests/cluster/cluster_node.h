@@ -19,7 +19,7 @@ bool eventually(const std::function<bool()>& f, int timeout_ms);
 struct ClusterNode {
   std::string id;
   int port = 0;
-  int redis_port = 0;          // the Redis (or proxy) this node reaches
+  int redis_port = 0;  // the Redis (or proxy) this node reaches
   int heartbeat_ms = 300;
   int lease_ttl_ms = 0;        // 0: the server's default
   std::string pipelines_file;  // empty: none

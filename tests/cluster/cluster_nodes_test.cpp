@@ -33,7 +33,8 @@ TEST(ClusterNodes, RegistryAndKill9) {
     ASSERT_TRUE(eventually(
         [&] {
           std::string body = n.nodes();
-          return lists_node(body, "node-a") && lists_node(body, "node-b") && lists_node(body, "node-c");
+          return lists_node(body, "node-a") && lists_node(body, "node-b") &&
+                 lists_node(body, "node-c");
         },
         15000))
         << n.id << ": " << n.nodes();

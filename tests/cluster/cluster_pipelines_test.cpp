@@ -61,8 +61,9 @@ std::map<std::string, Listed> listing(const ClusterNode& n) {
     for (guint i = 0; a && i < json_array_get_length(a); ++i) {
       JsonObject* p = json_array_get_object_element(a, i);
       Listed l;
-      const char* node =
-          json_object_get_null_member(p, "node") ? nullptr : json_object_get_string_member(p, "node");
+      const char* node = json_object_get_null_member(p, "node")
+                             ? nullptr
+                             : json_object_get_string_member(p, "node");
       l.node = node ? node : "";
       l.state = json_object_get_string_member(p, "state");
       l.epoch = json_object_get_int_member(p, "epoch");
@@ -214,8 +215,8 @@ TEST_F(ClusterPipelines, ApiAddOnAnyNodeRunsOnceDeleteStopsItAndLeavingReleases)
   EXPECT_EQ(redis_.cli("EXISTS 'relais:{lease:api1}:owner'"), "0");
 
   // A clean leave (SIGTERM) stops the pipeline, then releases its lease.
-  ASSERT_EQ(
-      http_request(nodes_[1].port, "POST", "/api/v1/pipelines", definition("api2")).status, 201);
+  ASSERT_EQ(http_request(nodes_[1].port, "POST", "/api/v1/pipelines", definition("api2")).status,
+            201);
   ASSERT_TRUE(eventually([&] { return all_playing(listing(nodes_[0]), 1); }, 10000));
   const std::string leaver = listing(nodes_[0])["api2"].node;
   for (auto& n : nodes_) {
@@ -264,9 +265,11 @@ TEST_F(ClusterPipelines, NodeCutOffFromRedisStopsItsPipelineBeforeAnotherStartsI
       << nodes_[0].get("/api/v1/pipelines");
   start_node(1, file);
   start_node(2, file);
-  ASSERT_TRUE(eventually([&] { return lists_node(nodes_[1].nodes(), "node-a") &&
-                                      lists_node(nodes_[1].nodes(), "node-c"); },
-                         10000));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return lists_node(nodes_[1].nodes(), "node-a") && lists_node(nodes_[1].nodes(), "node-c");
+      },
+      10000));
   ASSERT_TRUE(eventually([&] { return writer(redis_, "cut") == "node-a"; }, 5000));
 
   proxy.stop();  // node-a can no longer reach Redis (its store writes neither)

@@ -36,7 +36,8 @@ TEST(PipelineCatalog, StatusRoundTrip) {
 
 TEST(PipelineCatalog, ListingShowsOwnersAndOnlyTheCurrentOwnersStatus) {
   Catalog c;
-  for (const char* n : {"a", "b", "c"}) c.definitions[n] = PipelineDefinition{n, "fakesrc ! fakesink"};
+  for (const char* n : {"a", "b", "c"})
+    c.definitions[n] = PipelineDefinition{n, "fakesrc ! fakesink"};
   std::map<std::string, LeaseOwner> owners = {{"a", {"node-1", 4}}, {"b", {"node-2", 2}}};
   std::map<std::string, PublishedStatus> statuses = {
       {"a", {"node-1", 4, "playing", 30, 1, ""}},

@@ -28,8 +28,8 @@ class TcpProxy {
   int port_ = 0;
   int listener_ = -1;
   std::mutex mutex_;
-  bool stopped_ = false;      // guarded by mutex_
-  std::vector<int> sockets_;  // guarded by mutex_: every forwarded connection's two ends
+  bool stopped_ = false;              // guarded by mutex_
+  std::vector<int> sockets_;          // guarded by mutex_: every forwarded connection's two ends
   std::vector<std::thread> threads_;  // guarded by mutex_
   std::thread acceptor_;
 };
