@@ -416,14 +416,16 @@ static GstFlowReturn relais_s3_sink_render(GstBaseSink* sink, GstBuffer* buffer)
                       ("gst_buffer_map failed"));
     return GST_FLOW_ERROR;
   }
-  switch (w->write(map.data(), map.size())) {
-    case UploadWorker::Result::kOk:
-      return GST_FLOW_OK;
-    case UploadWorker::Result::kInterrupted:
-      return GST_FLOW_FLUSHING;
-    case UploadWorker::Result::kFailed:
-      break;
+  UploadWorker::Result r = w->write(map.data(), map.size());
+  // unlock() interrupted the wait for room (the bytes are kept). Going to
+  // PAUSED, wait in preroll until PLAYING and carry on; a flush or READY ends
+  // the wait with FLUSHING.
+  while (r == UploadWorker::Result::kInterrupted) {
+    GstFlowReturn ret = gst_base_sink_wait_preroll(sink);
+    if (ret != GST_FLOW_OK) return ret;
+    r = w->write(nullptr, 0);
   }
+  if (r == UploadWorker::Result::kOk) return GST_FLOW_OK;
   if (self->priv->completed) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED,
                       ("Data after EOS: %s is already complete. Set the element to READY to "
@@ -444,6 +446,11 @@ static gboolean relais_s3_sink_event(GstBaseSink* sink, GstEvent* event) {
     }
     GST_DEBUG_OBJECT(self, "EOS: completing %s", relais::s3_target(self->priv->config).c_str());
     UploadWorker::Result r = w->finish();
+    // As in render() (the preroll lock is held here too): interrupted going
+    // to PAUSED, wait until PLAYING and keep waiting for the object.
+    while (r == UploadWorker::Result::kInterrupted &&
+           gst_base_sink_wait_preroll(sink) == GST_FLOW_OK)
+      r = w->finish();
     if (r != UploadWorker::Result::kOk) {
       GST_DEBUG_OBJECT(self, "EOS not forwarded: upload %s",
                        r == UploadWorker::Result::kFailed ? "failed" : "interrupted");
