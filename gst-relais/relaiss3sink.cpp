@@ -416,14 +416,16 @@ static GstFlowReturn relais_s3_sink_render(GstBaseSink* sink, GstBuffer* buffer)
                       ("gst_buffer_map failed"));
     return GST_FLOW_ERROR;
   }
-  switch (w->write(map.data(), map.size())) {
-    case UploadWorker::Result::kOk:
-      return GST_FLOW_OK;
-    case UploadWorker::Result::kInterrupted:
-      return GST_FLOW_FLUSHING;
-    case UploadWorker::Result::kFailed:
-      break;
+  UploadWorker::Result r = w->write(map.data(), map.size());
+  // unlock() interrupted the wait for room (the bytes are kept). Going to
+  // PAUSED, wait in preroll until PLAYING and carry on; a flush or READY ends
+  // the wait with FLUSHING.
+  while (r == UploadWorker::Result::kInterrupted) {
+    GstFlowReturn ret = gst_base_sink_wait_preroll(sink);
+    if (ret != GST_FLOW_OK) return ret;
+    r = w->write(nullptr, 0);
   }
+  if (r == UploadWorker::Result::kOk) return GST_FLOW_OK;
   if (self->priv->completed) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED,
                       ("Data after EOS: %s is already complete. Set the element to READY to "
@@ -444,6 +446,11 @@ static gboolean relais_s3_sink_event(GstBaseSink* sink, GstEvent* event) {
     }
     GST_DEBUG_OBJECT(self, "EOS: completing %s", relais::s3_target(self->priv->config).c_str());
     UploadWorker::Result r = w->finish();
+    // As in render() (the preroll lock is held here too): interrupted going
+    // to PAUSED, wait until PLAYING and keep waiting for the object.
+    while (r == UploadWorker::Result::kInterrupted &&
+           gst_base_sink_wait_preroll(sink) == GST_FLOW_OK)
+      r = w->finish();
     if (r != UploadWorker::Result::kOk) {
       GST_DEBUG_OBJECT(self, "EOS not forwarded: upload %s",
                        r == UploadWorker::Result::kFailed ? "failed" : "interrupted");
@@ -510,9 +517,11 @@ static void relais_s3_sink_class_init(RelaisS3SinkClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_PART_SIZE,
       g_param_spec_uint64("part-size", "Part size",
-                          "Bytes per multipart-upload part (S3 needs at least 5 MiB). Objects "
-                          "smaller than one part are sent in a single PUT. Four parts go up at "
-                          "once; up to 7 are in memory (4 in flight, 2 queued, 1 filling)",
+                          "Bytes of each of the first 900 multipart-upload parts (S3 needs at "
+                          "least 5 MiB); after that the part size doubles every 900 parts (up to "
+                          "S3's 5 GiB), so any object up to 5 TiB fits in S3's 10000 parts. "
+                          "Objects smaller than one part are sent in a single PUT. Four parts go "
+                          "up at once; up to 7 are in memory (4 in flight, 2 queued, 1 filling)",
                           kMinPartSize, kMaxPartSize, DEFAULT_PART_SIZE, rw));
   g_object_class_install_property(
       gobject_class, PROP_RETRY_ATTEMPTS,

@@ -18,13 +18,20 @@
  * a source is used; its other streams are discarded.
  *
  * RTSP sources reconnect by themselves when `reconnect` is true: when the
- * server goes away, stops sending for `timeout` ms or ends the stream, the
+ * server goes away, stops sending for `timeout` ms while PLAYING (a paused
+ * pipeline is not a lost source) or ends the stream, the
  * source is rebuilt after `retry-delay` ms, doubling up to `max-retry-delay`.
  * Each attempt posts an element message `relais-source` (status=reconnecting,
  * attempt, delay (ns), uri, reason) and each (re)connection one with
  * status=connected. Downstream sees one stream: no EOS and no error, and the
  * first buffer after a reconnection carries the DISCONT flag. Files end with
  * EOS as usual.
+ *
+ * Only the server ending the stream makes an RTSP source reconnect. An EOS
+ * sent to the element (`gst-launch-1.0 -e` on Ctrl-C) ends the stream: what
+ * the source holds drains and EOS goes downstream, so a muxer finalises its
+ * file; while it waits to reconnect, EOS goes downstream at once. A
+ * GST_FLOW_EOS from downstream ends it too.
  *
  * ## Example launch lines
  * |[
@@ -127,6 +134,14 @@ static void stop_source(RelaisSrc* self) {
   priv->loop.stop();
 }
 
+// The no-data watchdog counts only while PLAYING, from when playing began.
+static void set_playing(RelaisSrc* self, bool playing) {
+  Private* priv = self->priv;
+  std::lock_guard lock(priv->mutex);
+  priv->run.playing = playing;
+  if (playing) priv->last_data_us.store(g_get_monotonic_time());
+}
+
 static bool is_permanent(const GError* err) {
   if (err->domain == GST_STREAM_ERROR) {
     return err->code == GST_STREAM_ERROR_CODEC_NOT_FOUND ||
@@ -208,6 +223,35 @@ static void relais_src_handle_message(GstBin* bin, GstMessage* message) {
              "Source '" + priv->desc.display_uri + "' failed: " + err->message, detail);
 }
 
+// An EOS sent to the element (gst-launch-1.0 -e on Ctrl-C, or the pipeline's
+// send_event) ends a live network source's stream for good: it is not the
+// server ending it, so nothing reconnects. Other sources handle it as usual.
+static gboolean relais_src_send_event(GstElement* element, GstEvent* event) {
+  auto* self = RELAIS_SRC(element);
+  Private* priv = self->priv;
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    bool take = false, again = false;
+    {
+      std::lock_guard lock(priv->mutex);
+      RunState& r = priv->run;
+      // desc was set before running became true, under this mutex.
+      if (r.running && priv->desc.is_live_network()) {
+        take = true;
+        again = r.ending;
+        r.ending = true;
+        if (!again) r.eos_seqnum = gst_event_get_seqnum(event);
+      }
+    }
+    if (take) {
+      gst_event_unref(event);
+      GST_INFO_OBJECT(self, "EOS from the application: ending the stream");
+      if (!again) priv->loop.post([self] { end_stream(self); });
+      return TRUE;
+    }
+  }
+  return GST_ELEMENT_CLASS(relais_src_parent_class)->send_event(element, event);
+}
+
 static GstStateChangeReturn relais_src_change_state(GstElement* element,
                                                     GstStateChange transition) {
   auto* self = RELAIS_SRC(element);
@@ -218,9 +262,13 @@ static GstStateChangeReturn relais_src_change_state(GstElement* element,
     return GST_STATE_CHANGE_FAILURE;
   }
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) stop_source(self);
+  if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) set_playing(self, false);
 
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(relais_src_parent_class)->change_state(element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING && ret != GST_STATE_CHANGE_FAILURE)
+    set_playing(self, true);
 
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && ret == GST_STATE_CHANGE_FAILURE) {
     stop_source(self);
@@ -370,8 +418,8 @@ static void relais_src_class_init(RelaisSrcClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_TIMEOUT,
       g_param_spec_uint("timeout", "Timeout",
-                        "RTSP: connection timeout (ms), and how long without data counts as a "
-                        "lost source (0 = wait forever)",
+                        "RTSP: connection timeout (ms), and how long without data while PLAYING "
+                        "counts as a lost source (0 = wait forever)",
                         0, kMaxDelay, DEFAULT_TIMEOUT, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_TLS_CA_FILE,
@@ -388,6 +436,7 @@ static void relais_src_class_init(RelaisSrcClass* klass) {
       "Relais authors");
 
   element_class->change_state = relais_src_change_state;
+  element_class->send_event = relais_src_send_event;
   bin_class->handle_message = relais_src_handle_message;
 
   gst_type_mark_as_plugin_api(RELAIS_TYPE_RTSP_TRANSPORT, static_cast<GstPluginAPIFlags>(0));

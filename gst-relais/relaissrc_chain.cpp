@@ -48,21 +48,40 @@ static bool is_current(Private* priv, guint64 generation) {
 }
 
 static void rebuild(RelaisSrc* self, guint64 generation);
+static void finish_stream(RelaisSrc* self);
 
-// Schedules a rebuild of the source after the current back-off delay.
+// Downstream returned GST_FLOW_EOS (e.g. `identity eos-after=N`): it wants no
+// more data, so the stream ends instead of being reconnected.
+static bool downstream_ended(Private* priv) {
+  return gst_pad_get_last_flow_return(priv->srcpad) == GST_FLOW_EOS;
+}
+
+// Schedules a rebuild of the source after the current back-off delay, unless
+// the stream is ending: then it is finished.
 void schedule_reconnect(RelaisSrc* self, guint64 generation, const std::string& reason) {
   Private* priv = self->priv;
-  guint attempt, delay;
-  bool was_connected;
+  guint attempt = 0, delay = 0;
+  bool was_connected = false;
+  const bool done_downstream = downstream_ended(priv);
+  bool ending;
   {
     std::lock_guard lock(priv->mutex);
     RunState& r = priv->run;
     if (!r.running || r.generation != generation || r.lost || r.fatal) return;
-    r.lost = true;
-    attempt = ++r.attempt;
-    delay = r.next_delay;
-    r.next_delay = std::min(std::max(delay, 1u) * 2, priv->active.max_retry_delay);
-    was_connected = r.connected;
+    r.ending = r.ending || done_downstream;
+    ending = r.ending;
+    if (!ending) {
+      r.lost = true;
+      attempt = ++r.attempt;
+      delay = r.next_delay;
+      r.next_delay = std::min(std::max(delay, 1u) * 2, priv->active.max_retry_delay);
+      was_connected = r.connected;
+    }
+  }
+  if (ending) {
+    GST_INFO_OBJECT(self, "the stream is ending; not reconnecting (%s)", reason.c_str());
+    priv->loop.post([self] { finish_stream(self); });
+    return;
   }
   GST_INFO_OBJECT(self, "source lost (%s); attempt %u in %u ms", reason.c_str(), attempt, delay);
   if (was_connected) {
@@ -126,10 +145,26 @@ static GstPadProbeReturn output_probe(GstPad*, GstPadProbeInfo* info, gpointer d
     return GST_PAD_PROBE_OK;
   }
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && priv->desc.is_live_network() &&
-      priv->active.reconnect) {
-    schedule_reconnect(self, pd->generation, "the server ended the stream");
-    return GST_PAD_PROBE_DROP;
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    // Only the server ending the stream is a reason to reconnect; an EOS the
+    // application sent, or one after downstream returned GST_FLOW_EOS, ends it.
+    const bool done_downstream = downstream_ended(priv);
+    bool ending, duplicate = false;
+    {
+      std::lock_guard lock(priv->mutex);
+      RunState& r = priv->run;
+      r.ending = r.ending || done_downstream;
+      ending = r.ending;
+      if (ending) {
+        duplicate = r.eos_sent;
+        r.eos_sent = true;
+      }
+    }
+    if (ending) return duplicate ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+    if (priv->desc.is_live_network() && priv->active.reconnect) {
+      schedule_reconnect(self, pd->generation, "the server ended the stream");
+      return GST_PAD_PROBE_DROP;
+    }
   }
   if (GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START) {
     std::lock_guard lock(priv->mutex);
@@ -400,7 +435,7 @@ static void rebuild(RelaisSrc* self, guint64 generation) {
   {
     std::lock_guard lock(priv->mutex);
     RunState& r = priv->run;
-    if (!r.running || r.generation != generation) return;
+    if (!r.running || r.generation != generation || r.ending) return;
     next = ++r.generation;
     r.lost = false;
     r.connected = false;
@@ -415,22 +450,93 @@ static void rebuild(RelaisSrc* self, guint64 generation) {
   }
 }
 
+static GstElement* chain_source(Private* priv) {
+  for (auto& e : priv->chain) {
+    if (GST_OBJECT_FLAG_IS_SET(e.get(), GST_ELEMENT_FLAG_SOURCE)) return e.get();
+  }
+  return nullptr;
+}
+
+static relais::EventPtr make_eos(guint32 seqnum) {
+  relais::EventPtr eos(gst_event_new_eos());
+  if (seqnum != GST_SEQNUM_INVALID) gst_event_set_seqnum(eos.get(), seqnum);
+  return eos;
+}
+
+// Stops the chain and pushes EOS from the element's pad, once.
+static void finish_stream(RelaisSrc* self) {
+  Private* priv = self->priv;
+  {
+    std::lock_guard lock(priv->mutex);
+    RunState& r = priv->run;
+    if (!r.running || r.eos_sent) return;
+    ++r.generation;  // what the old chain still says is ignored
+    r.lost = false;
+  }
+  teardown_chain(self);
+  bool start;
+  guint32 seqnum;
+  {
+    std::lock_guard lock(priv->mutex);
+    RunState& r = priv->run;
+    if (!r.running || r.eos_sent) return;
+    r.eos_sent = true;
+    start = !r.stream_started;
+    r.stream_started = true;
+    seqnum = r.eos_seqnum;
+  }
+  GST_INFO_OBJECT(self, "ending the stream of %s", priv->desc.display_uri.c_str());
+  if (start) {
+    relais::GCharPtr id(gst_pad_create_stream_id(priv->srcpad, GST_ELEMENT(self), nullptr));
+    gst_pad_push_event(priv->srcpad, gst_event_new_stream_start(id.get()));
+  }
+  gst_pad_push_event(priv->srcpad, make_eos(seqnum).release());
+}
+
+void end_stream(RelaisSrc* self) {
+  Private* priv = self->priv;
+  bool flowing;
+  guint32 seqnum;
+  {
+    std::lock_guard lock(priv->mutex);
+    RunState& r = priv->run;
+    if (!r.running || r.eos_sent) return;
+    flowing = r.connected && !r.lost && !r.fatal;
+    seqnum = r.eos_seqnum;
+  }
+  GstElement* source = flowing ? chain_source(priv) : nullptr;
+  if (source && gst_element_send_event(source, make_eos(seqnum).release())) {
+    GST_INFO_OBJECT(self, "EOS sent into the source; draining");
+    return;  // the output probe lets it through; the watchdog covers a source that stalls
+  }
+  finish_stream(self);
+}
+
 // Runs on the control loop: a live network source that sends nothing for
-// `timeout` ms is treated as lost.
+// `timeout` ms while PLAYING is treated as lost (or, when the stream is
+// ending, finished).
 void watchdog(RelaisSrc* self) {
   Private* priv = self->priv;
   const guint timeout = priv->active.timeout;
   guint64 generation;
-  bool idle;
+  bool idle, ending, eos_sent;
   {
     std::lock_guard lock(priv->mutex);
     RunState& r = priv->run;
     if (!r.running) return;
     generation = r.generation;
-    idle = r.lost || r.fatal;
+    // Paused: no data is expected, so none is missing.
+    idle = r.lost || r.fatal || !r.playing;
+    ending = r.ending;
+    eos_sent = r.eos_sent;
   }
   const gint64 quiet_ms = (g_get_monotonic_time() - priv->last_data_us.load()) / 1000;
-  if (!idle && quiet_ms > timeout) {
+  if (eos_sent) return;
+  if (ending && !idle && quiet_ms > timeout) {
+    finish_stream(self);
+    return;
+  }
+  if (!idle && !ending && quiet_ms > timeout) {
     std::string reason = "no data for " + std::to_string(quiet_ms) + " ms";
     if (priv->active.reconnect) {
       schedule_reconnect(self, generation, reason);

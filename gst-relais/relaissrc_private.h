@@ -50,16 +50,22 @@ struct Settings {
 // thread and state changes.
 struct RunState {
   bool running = false;
-  guint64 generation = 0;       // the current chain; bumped on each rebuild
-  bool source_video = false;    // the source gave its video pad (this generation)
-  bool output_video = false;    // the autoplugger gave its video pad (this generation)
-  bool connected = false;       // data flowed in this generation
-  bool lost = false;            // a rebuild is scheduled
-  bool fatal = false;           // an error went to the bus: no more reconnecting
+  bool playing = false;       // PLAYING: only then is a source without data lost (not when paused)
+  guint64 generation = 0;     // the current chain; bumped on each rebuild
+  bool source_video = false;  // the source gave its video pad (this generation)
+  bool output_video = false;  // the autoplugger gave its video pad (this generation)
+  bool connected = false;     // data flowed in this generation
+  bool lost = false;          // a rebuild is scheduled
+  bool fatal = false;         // an error went to the bus: no more reconnecting
   bool ever_connected = false;  // data flowed in an earlier generation
   bool stream_started = false;  // a stream-start went downstream in this run
-  guint attempt = 0;            // reconnection attempts since data last flowed
-  guint next_delay = 0;         // ms
+  // The stream is to end: the application sent EOS, or downstream returned
+  // GST_FLOW_EOS. Nothing reconnects any more; EOS goes downstream once.
+  bool ending = false;
+  bool eos_sent = false;                    // the EOS went downstream
+  guint32 eos_seqnum = GST_SEQNUM_INVALID;  // the application's EOS event's
+  guint attempt = 0;                        // reconnection attempts since data last flowed
+  guint next_delay = 0;                     // ms
 };
 
 struct Private {
@@ -109,6 +115,11 @@ bool build_chain(RelaisSrc* self, guint64 generation, bool sync);
 // Stops and removes the chain's elements (control loop thread, or a state
 // change with the loop stopped).
 void teardown_chain(RelaisSrc* self);
+// Runs on the control loop: ends the stream the application asked to end
+// (EOS sent to the element). With data flowing the EOS goes through the
+// source so what it holds drains; otherwise (say, while waiting to reconnect)
+// the chain is stopped and EOS pushed from the element's pad.
+void end_stream(RelaisSrc* self);
 // Runs on the control loop: a live network source that sends nothing for
 // `timeout` ms is treated as lost.
 void watchdog(RelaisSrc* self);

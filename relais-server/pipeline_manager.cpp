@@ -350,7 +350,8 @@ gboolean PipelineManager::on_bus_message(GstBus* /*bus*/, GstMessage* message, g
       const GstStructure* s = gst_message_get_structure(message);
       if (s && gst_structure_has_name(s, "relais-store")) {
         const gchar* status = gst_structure_get_string(s, "status");
-        if (status && g_str_equal(status, "disconnected")) ++entry->store_errors;
+        if (status && (g_str_equal(status, "disconnected") || g_str_equal(status, "refused")))
+          ++entry->store_errors;
         log_info("pipeline %s: %s: store %s", name.c_str(), GST_MESSAGE_SRC_NAME(message),
                  status ? status : "?");
       }
@@ -362,15 +363,20 @@ gboolean PipelineManager::on_bus_message(GstBus* /*bus*/, GstMessage* message, g
   return G_SOURCE_CONTINUE;
 }
 
-bool PipelineManager::remove(const std::string& name, std::function<void()> removed) {
+bool PipelineManager::remove(const std::string& name, std::function<void()> removed,
+                             StopMode mode) {
   auto it = entries_.find(name);
   if (it == entries_.end()) return false;
   Entry* entry = it->second.get();
   if (removed) entry->removed_callbacks.push_back(std::move(removed));
-  if (entry->removing) return true;
+  if (entry->removing) {
+    if (mode == StopMode::kNow && entry->drain_timer) finish_stop(entry);  // cut the drain short
+    return true;
+  }
   entry->removing = true;
   entry->retry_timer.reset();
-  const bool drain = entry->state == PipelineState::kPlaying && entry->pipeline;
+  const bool drain =
+      mode == StopMode::kDrain && entry->state == PipelineState::kPlaying && entry->pipeline;
   entry->state = PipelineState::kStopping;
   entry->playing_since_us = 0;
   if (!drain) {

@@ -80,7 +80,11 @@ class PipelineManager {
   // error reaches the bus, or the stop timeout, then goes to NULL. The name
   // stays taken (state "stopping") until then; `removed` runs on the context
   // once it is gone. False if there is no pipeline of that name.
-  bool remove(const std::string& name, std::function<void()> removed = {});
+  // StopMode::kNow skips the drain (a cluster node that lost a lease must stop
+  // before the lease can have expired).
+  enum class StopMode { kDrain, kNow };
+  bool remove(const std::string& name, std::function<void()> removed = {},
+              StopMode mode = StopMode::kDrain);
   // Refuses new pipelines (kShuttingDown) and removes every pipeline as
   // remove() does; `done` runs on the context once all are gone.
   void stop_all(std::function<void()> done);

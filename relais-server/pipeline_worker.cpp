@@ -6,8 +6,8 @@ namespace relais::server {
 struct PipelineWorker::Shared {
   std::mutex mutex;
   std::condition_variable idle;
-  int pending = 0;     // guarded by mutex
-  bool alive = true;   // touched on the context only
+  int pending = 0;    // guarded by mutex
+  bool alive = true;  // touched on the context only
 };
 
 struct PipelineWorker::Job {

@@ -97,6 +97,10 @@ bool apply(Config* c, const std::string& key, const std::string& value, const st
     if (!parse_ms(value, &c->stop_timeout_ms) || c->stop_timeout_ms > 3600000) {
       return bad("'" + value + "' is not a time in milliseconds (10 to 3600000)");
     }
+  } else if (key == "RELAIS_LEASE_TTL_MS") {
+    if (!parse_ms(value, &c->lease_ttl_ms) || c->lease_ttl_ms < 300) {
+      return bad("'" + value + "' is not a lease TTL in milliseconds (300 or more)");
+    }
   }
   return true;
 }
@@ -139,6 +143,8 @@ constexpr FlagSpec kFlags[] = {
     {"stop-timeout-ms", "RELAIS_STOP_TIMEOUT_MS", "MS",
      "How long a stopping pipeline may drain after EOS, and a state change may take before "
      "the pipeline counts as hung (default 10000)"},
+    {"lease-ttl-ms", "RELAIS_LEASE_TTL_MS", "MS",
+     "Cluster pipeline lease TTL, renewed every third of it (default 6000)"},
 };
 constexpr size_t kFlagCount = sizeof(kFlags) / sizeof(kFlags[0]);
 

@@ -37,6 +37,8 @@ struct Config {
   // How long a stopping pipeline may drain (EOS) and a state change may take
   // before the pipeline counts as hung.
   int64_t stop_timeout_ms = 10000;
+  // Cluster pipeline lease TTL; renewed every third of it.
+  int64_t lease_ttl_ms = 6000;
 
   // The frame store URI these settings select ("memory://" or "redis://...").
   std::string store_uri() const;

@@ -4,11 +4,6 @@
 
 namespace relais::s3 {
 
-namespace {
-// S3 allows 10,000 parts per upload.
-constexpr int kMaxParts = 10000;
-}  // namespace
-
 UploadWorker::UploadWorker(const UploadConfig& config, Callbacks callbacks)
     : config_(config), callbacks_(std::move(callbacks)) {}
 
@@ -22,7 +17,7 @@ std::unique_ptr<UploadWorker> UploadWorker::start(const UploadConfig& config, Ca
   // worker thread builds its own client (libsoup sessions stay on one thread).
   if (!S3Client::create(config.client, error)) return nullptr;
   std::unique_ptr<UploadWorker> w(new UploadWorker(config, std::move(callbacks)));
-  w->accumulator_.reset(g_byte_array_sized_new(static_cast<guint>(config.part_size)));
+  w->accumulator_ = PartBuffer(config.part_size);
   guint threads = std::max(1u, config.threads);
   w->running_ = threads;
   for (guint i = 0; i < threads; ++i) w->threads_.emplace_back([self = w.get()] { self->run(); });
@@ -67,51 +62,38 @@ UploadStats UploadWorker::stats() const {
   return stats_;
 }
 
-void UploadWorker::take_part(Bytes* out) {
-  const gsize part = config_.part_size;
-  if (accumulator_->len <= part) {
-    *out = Bytes::adopt(g_byte_array_free_to_bytes(accumulator_.release()));
-    accumulator_.reset(g_byte_array_sized_new(static_cast<guint>(part)));
-    return;
-  }
-  // The part keeps the accumulator's memory; only the bytes after it (less
-  // than the last write) are copied into the next accumulator.
-  GByteArray* next = g_byte_array_sized_new(static_cast<guint>(part));
-  g_byte_array_append(next, accumulator_->data + part,
-                      accumulator_->len - static_cast<guint>(part));
-  g_byte_array_set_size(accumulator_.get(), static_cast<guint>(part));
-  *out = Bytes::adopt(g_byte_array_free_to_bytes(accumulator_.release()));
-  accumulator_.reset(next);
-}
-
-UploadWorker::Result UploadWorker::enqueue(Job job) {
+UploadWorker::Result UploadWorker::wait_for_room() {
   std::unique_lock lock(mutex_);
   cond_.wait(lock, [&] {
     return failed_ || interrupted_ || stopping_ || queue_.size() < config_.queue_depth;
   });
   if (failed_ || stopping_) return Result::kFailed;
   if (interrupted_) return Result::kInterrupted;
-  queue_.push_back(std::move(job));
-  cond_.notify_all();
   return Result::kOk;
 }
 
+void UploadWorker::push(Job job) {
+  std::lock_guard lock(mutex_);
+  if (failed_ || stopping_) return;
+  queue_.push_back(std::move(job));
+  cond_.notify_all();
+}
+
+guint64 UploadWorker::part_size(int number) const {
+  return part_size_for(number, config_.part_size, config_.parts_per_doubling);
+}
+
 UploadWorker::Result UploadWorker::send_full_parts() {
-  while (accumulator_->len >= config_.part_size) {
-    {
-      // Wait for room first, so an interrupted wait leaves the bytes in place.
-      std::unique_lock lock(mutex_);
-      cond_.wait(lock, [&] {
-        return failed_ || interrupted_ || stopping_ || queue_.size() < config_.queue_depth;
-      });
-      if (failed_ || stopping_) return Result::kFailed;
-      if (interrupted_) return Result::kInterrupted;
-    }
-    Bytes part;
-    take_part(&part);
-    // Only this thread adds jobs, so the room found above is still there.
-    Result r = enqueue(Job{part, ++next_number_, false});
+  while (accumulator_.size() >= part_size(next_number_ + 1)) {
+    // Wait for room before cutting the part: an interrupted wait leaves the
+    // bytes in place, and once cut, the part is always queued (an interrupt
+    // after this point must not drop it while the numbering moves on).
+    Result r = wait_for_room();
     if (r != Result::kOk) return r;
+    int number = ++next_number_;
+    Bytes part = accumulator_.take(part_size(number), part_size(number + 1));
+    if (callbacks_.on_part) callbacks_.on_part(number, part.size());
+    push(Job{part, number, false});
   }
   return Result::kOk;
 }
@@ -123,25 +105,21 @@ UploadWorker::Result UploadWorker::write(const guint8* data, gsize size) {
     stats_.bytes_received += size;
   }
   // Every byte is kept, even when the wait for room below is interrupted.
-  g_byte_array_append(accumulator_.get(), data, static_cast<guint>(size));
+  accumulator_.append(data, size);
   return send_full_parts();
 }
 
 UploadWorker::Result UploadWorker::finish() {
   if (!finish_sent_) {
     Result r = send_full_parts();
+    if (r == Result::kOk) r = wait_for_room();
     if (r != Result::kOk) return r;
-    Bytes tail;
-    take_part(&tail);
+    Bytes tail = accumulator_.take(accumulator_.size(), 0);
     // An empty tail adds no part, unless it is the whole (empty) object.
     int number = tail.size() > 0 || next_number_ == 0 ? next_number_ + 1 : 0;
-    r = enqueue(Job{tail, number, true});
-    if (r != Result::kOk) {
-      g_byte_array_prepend(accumulator_.get(), tail.data(), static_cast<guint>(tail.size()));
-      return r;
-    }
     if (number) next_number_ = number;
     finish_sent_ = true;
+    push(Job{tail, number, true});
   }
   std::unique_lock lock(mutex_);
   cond_.wait(lock, [&] { return completed_ || failed_ || stopping_ || interrupted_; });
@@ -210,7 +188,7 @@ bool UploadWorker::process(S3Client* client, const Job& job) {
     if (job.number > kMaxParts) {
       error.kind = ErrorKind::kRejected;
       error.operation = "UploadPart";
-      error.message = "the object needs more than 10000 parts; raise part-size";
+      error.message = "the object is larger than S3 allows (10000 parts, 5 TiB)";
       fail(error);
       return false;
     }

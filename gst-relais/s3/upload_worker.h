@@ -4,7 +4,8 @@
 // finish() sends the tail and waits until the object is complete.
 //
 // Small objects (less than one part) go up in a single PutObject; larger ones
-// as a multipart upload, several parts at a time. The object is complete and
+// as a multipart upload, several parts at a time, the parts growing with the
+// object (part_size_for()) so that 10,000 parts hold 5 TiB. The object is complete and
 // byte-identical, or it does not exist: a failed or cancelled multipart upload
 // is aborted.
 #pragma once
@@ -18,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "part_buffer.h"
+#include "part_size.h"
 #include "s3_client.h"
 
 namespace relais::s3 {
@@ -27,7 +30,8 @@ struct UploadConfig {
   std::string bucket;
   std::string key;
   std::string content_type;
-  gsize part_size = 5 * 1024 * 1024;
+  guint64 part_size = kMinPartSize;  // of the first parts; grows with part_size_for()
+  int parts_per_doubling = kPartsPerDoubling;
   gsize queue_depth = 2;  // full parts waiting for a worker thread
   guint threads = 4;      // parts uploaded at once, each thread with its own session
 };
@@ -49,6 +53,9 @@ class UploadWorker {
     std::function<void(const S3Error&, guint attempt, guint delay_ms)> on_retry;
     // Worker thread, when an abort after a failure or cancel did not succeed.
     std::function<void(const std::string& upload_id, const S3Error&)> on_abort_failed;
+    // Streaming thread, when part `number` (`size` bytes) has been cut from
+    // the stream, before it is queued.
+    std::function<void(int number, guint64 size)> on_part;
   };
 
   // Starts the worker thread; fails (with `error` set) when the client
@@ -87,19 +94,20 @@ class UploadWorker {
   bool process(S3Client* client, const Job& job);
   bool ensure_upload_id(S3Client* client, std::string* upload_id);
   void fail(const S3Error& error);
-  Result enqueue(Job job);
+  // Waits until the queue has room for one more job. The streaming thread is
+  // the only producer, so the room is still there for push().
+  Result wait_for_room();
+  // Queues a job (after wait_for_room()): never blocks and never drops it
+  // unless the upload is over anyway (failed or stopping).
+  void push(Job job);
   Result send_full_parts();
-  // Moves the first part_size bytes (or all, when fewer) out of the accumulator.
-  void take_part(Bytes* out);
+  guint64 part_size(int number) const;
 
   const UploadConfig config_;
   const Callbacks callbacks_;
 
   // Streaming side only.
-  struct ByteArrayUnref {
-    void operator()(GByteArray* a) const { g_byte_array_unref(a); }
-  };
-  std::unique_ptr<GByteArray, ByteArrayUnref> accumulator_;
+  PartBuffer accumulator_;
   int next_number_ = 0;
   bool finish_sent_ = false;
 

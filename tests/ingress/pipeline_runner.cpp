@@ -85,6 +85,18 @@ bool PipelineRunner::wait_for_eos(std::chrono::milliseconds timeout) {
   return wait_for([](GstMessage* m) { return GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS; }, timeout);
 }
 
+bool PipelineRunner::wait_for_source_status(const std::string& status,
+                                            std::chrono::milliseconds timeout) {
+  return wait_for(
+      [&](GstMessage* m) {
+        const GstStructure* s = gst_message_get_structure(m);
+        return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
+               gst_structure_has_name(s, "relais-source") &&
+               g_strcmp0(gst_structure_get_string(s, "status"), status.c_str()) == 0;
+      },
+      timeout);
+}
+
 int PipelineRunner::count(GstMessageType type) {
   std::lock_guard lock(mutex_);
   int n = 0;

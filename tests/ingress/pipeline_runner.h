@@ -36,6 +36,8 @@ class PipelineRunner {
   bool wait_for_error(std::chrono::milliseconds timeout, std::string* text = nullptr,
                       std::string* source = nullptr);
   bool wait_for_eos(std::chrono::milliseconds timeout);
+  // Waits for a relais-source element message with this status.
+  bool wait_for_source_status(const std::string& status, std::chrono::milliseconds timeout);
   // Messages of a type seen so far.
   int count(GstMessageType type);
   // Element messages named relais-source with the given status, in order.

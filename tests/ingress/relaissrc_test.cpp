@@ -158,14 +158,7 @@ TEST_P(RelaisSrcRtsp, SurvivesServerRestart) {
   for (int i = 0; i < 10; ++i) ASSERT_NE(run.pull(5s), nullptr) << run.first_error_text();
 
   server.stop();
-  ASSERT_TRUE(run.wait_for(
-      [](GstMessage* m) {
-        const GstStructure* s = gst_message_get_structure(m);
-        return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
-               gst_structure_has_name(s, "relais-source") &&
-               g_strcmp0(gst_structure_get_string(s, "status"), "reconnecting") == 0;
-      },
-      5s))
+  ASSERT_TRUE(run.wait_for_source_status("reconnecting", 5s))
       << "no reconnecting message after the server went away";
   while (run.pull(50ms)) {
   }  // drain what arrived before the loss

@@ -145,6 +145,94 @@ TEST_F(UploadWorkerTest, FailureIsReportedOnceAndUnblocksTheWriter) {
   EXPECT_LE(proxy_->count("UploadPart"), 4);
 }
 
+TEST_F(UploadWorkerTest, InterruptWhileAPartIsCutLosesNoPart) {
+  // The interruption (a flush or state change, from another thread) lands
+  // after part 2 was cut from the stream and before it was queued.
+  std::string error;
+  UploadWorker* worker = nullptr;
+  UploadWorker::Callbacks cb;
+  cb.on_part = [&](int number, guint64) {
+    if (number == 2) worker->interrupt();
+  };
+  auto w = UploadWorker::start(config("cut/obj.bin"), cb, &error);
+  ASSERT_TRUE(w) << error;
+  worker = w.get();
+  const std::string data = relais::test::test_bytes(17 * kMiB + 3, 34);
+  int interrupted = 0;
+  for (gsize off = 0; off < data.size(); off += kChunk) {
+    gsize n = std::min(kChunk, data.size() - off);
+    auto r = w->write(reinterpret_cast<const guint8*>(data.data()) + off, n);
+    if (r == UploadWorker::Result::kInterrupted) {
+      interrupted++;
+      w->clear_interrupt();
+    } else {
+      ASSERT_EQ(r, UploadWorker::Result::kOk);
+    }
+  }
+  EXPECT_EQ(interrupted, 1);
+  ASSERT_EQ(w->finish(), UploadWorker::Result::kOk);
+  EXPECT_EQ(w->stats().parts_uploaded, 4u);
+  std::string got = read_back("cut/obj.bin");
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == data);
+}
+
+TEST_F(UploadWorkerTest, APartCanHoldMoreThan4GiB) {
+  // S3 allows parts up to 5 GiB: the stream is kept in 64-bit sizes. Nothing
+  // is uploaded (no part is full); the worker is dropped unfinished.
+  auto c = config("big/obj.bin");
+  c.part_size = 5ull * 1024 * kMiB;
+  std::string error;
+  auto w = UploadWorker::start(c, {}, &error);
+  ASSERT_TRUE(w) << error;
+  const std::string chunk = relais::test::test_bytes(kMiB, 35);
+  const guint64 total = 4ull * 1024 * kMiB + kMiB;  // past G_MAXUINT
+  for (guint64 off = 0; off < total; off += chunk.size())
+    ASSERT_EQ(w->write(reinterpret_cast<const guint8*>(chunk.data()), chunk.size()),
+              UploadWorker::Result::kOk);
+  EXPECT_EQ(w->stats().bytes_received, total);
+  EXPECT_EQ(w->stats().parts_uploaded, 0u);
+  w.reset();
+  EXPECT_EQ(proxy_->log().size(), 0u);
+}
+
+TEST_F(UploadWorkerTest, PartsGrowAsTheObjectGrows) {
+  // The schedule of part_size_for(), doubling every 2 parts instead of 900.
+  auto c = config("grow/obj.bin");
+  c.parts_per_doubling = 2;
+  std::vector<guint64> sizes;
+  UploadWorker::Callbacks cb;
+  cb.on_part = [&](int, guint64 size) { sizes.push_back(size); };
+  std::string error;
+  auto w = UploadWorker::start(c, cb, &error);
+  ASSERT_TRUE(w) << error;
+  const std::string data = relais::test::test_bytes(33 * kMiB, 37);
+  for (gsize off = 0; off < data.size(); off += kChunk)
+    ASSERT_EQ(w->write(reinterpret_cast<const guint8*>(data.data()) + off, kChunk),
+              UploadWorker::Result::kOk);
+  ASSERT_EQ(w->finish(), UploadWorker::Result::kOk);
+  EXPECT_EQ(sizes, (std::vector<guint64>{5 * kMiB, 5 * kMiB, 10 * kMiB, 10 * kMiB}));
+  EXPECT_EQ(w->stats().parts_uploaded, 5u);  // and the 3 MiB tail
+  EXPECT_TRUE(read_back("grow/obj.bin") == data);
+}
+
+TEST(PartBuffer, TakeMovesThePartOutAndKeepsTheRest) {
+  relais::s3::PartBuffer b(8);
+  const std::string data = relais::test::test_bytes(100, 36);
+  b.append(reinterpret_cast<const guint8*>(data.data()), 60);
+  b.append(reinterpret_cast<const guint8*>(data.data()) + 60, 40);
+  ASSERT_EQ(b.size(), 100u);
+  relais::Bytes part = b.take(64, 64);
+  ASSERT_EQ(part.size(), 64u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(part.data()), 64), data.substr(0, 64));
+  ASSERT_EQ(b.size(), 36u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data()), 36), data.substr(64));
+  relais::Bytes rest = b.take(1000, 0);  // fewer than asked: all of them
+  EXPECT_EQ(rest.size(), 36u);
+  EXPECT_EQ(b.size(), 0u);
+  EXPECT_EQ(b.take(10, 0).size(), 0u);
+}
+
 TEST(UploadWorkerConfig, NeedsAnObject) {
   UploadConfig c;
   c.client.access_key = "a";

@@ -62,8 +62,9 @@ std::string recording(const std::string& path) {
 // Demuxes and decodes the file; the number of decoded frames, -1 on error.
 int decoded_frames(const std::string& path, std::string* error) {
   GError* err = nullptr;
-  std::string launch = "filesrc location=" + path +
-                       " ! qtdemux ! h264parse ! avdec_h264 ! fakesink name=out signal-handoffs=true";
+  std::string launch =
+      "filesrc location=" + path +
+      " ! qtdemux ! h264parse ! avdec_h264 ! fakesink name=out signal-handoffs=true";
   GstElement* pipeline = gst_parse_launch(launch.c_str(), &err);
   if (!pipeline) {
     *error = err ? err->message : "parse";
@@ -72,17 +73,15 @@ int decoded_frames(const std::string& path, std::string* error) {
   }
   int frames = 0;
   GstElement* out = gst_bin_get_by_name(GST_BIN(pipeline), "out");
-  g_signal_connect(out, "handoff",
-                   G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer data) {
+  g_signal_connect(out, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer data) {
                      ++*static_cast<int*>(data);
                    }),
                    &frames);
   gst_object_unref(out);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 20 * GST_SECOND,
-                                               static_cast<GstMessageType>(GST_MESSAGE_EOS |
-                                                                           GST_MESSAGE_ERROR));
+  GstMessage* msg = gst_bus_timed_pop_filtered(
+      bus, 20 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   int result = frames;
   if (!msg) {
     *error = "no EOS";
@@ -170,16 +169,18 @@ TEST(GracefulStop, StopAllDrainsEveryPipelineAndRefusesNewOnes) {
 TEST(GracefulStop, APipelineThatDoesNotDrainIsStoppedAfterTheTimeout) {
   PipelineManager m(nullptr, fast_backoff(), 300);
   std::string err;
-  ASSERT_EQ(m.add(def("stuck", "videotestsrc is-live=true ! identity sleep-time=2000000 ! fakesink"),
-                  false, &err),
-            AddResult::kAdded);
+  ASSERT_EQ(
+      m.add(def("stuck", "videotestsrc is-live=true ! identity sleep-time=2000000 ! fakesink"),
+            false, &err),
+      AddResult::kAdded);
   ASSERT_TRUE(run_until([&] { return m.get("stuck")->state == PipelineState::kPlaying; }));
   run_until([] { return false; }, 200);
   bool removed = false;
   int ticks = 0;  // the context keeps running while the pipeline is stuck
   GSource* timer = g_timeout_source_new(20);
   g_source_set_callback(
-      timer, +[](gpointer t) -> gboolean {
+      timer,
+      +[](gpointer t) -> gboolean {
         ++*static_cast<int*>(t);
         return G_SOURCE_CONTINUE;
       },
@@ -220,9 +221,9 @@ class ServerStop : public ::testing::Test {
   bool start(const std::string& pipelines_json, const std::vector<std::string>& extra = {}) {
     std::ofstream(dir_.file("p.json")) << pipelines_json;
     port_ = free_loopback_port();
-    std::vector<std::string> argv = {server_binary(), "--host",      "127.0.0.1",
-                                     "--port",        std::to_string(port_), "--pipelines",
-                                     dir_.file("p.json")};
+    std::vector<std::string> argv = {
+        server_binary(),       "--host",      "127.0.0.1",        "--port",
+        std::to_string(port_), "--pipelines", dir_.file("p.json")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     std::vector<const gchar*> raw;
     for (const auto& a : argv) raw.push_back(a.c_str());
@@ -265,8 +266,8 @@ class ServerStop : public ::testing::Test {
 
 TEST_F(ServerStop, DeleteAnswersOnceTheRecordingIsComplete) {
   const std::string file = dir_.file("api.mp4");
-  ASSERT_TRUE(start(R"({"pipelines": [{"name": "rec", "launch": )" +
-                    json_string(recording(file)) + "}]}"));
+  ASSERT_TRUE(
+      start(R"({"pipelines": [{"name": "rec", "launch": )" + json_string(recording(file)) + "}]}"));
   ASSERT_TRUE(eventually([&] { return playing("rec"); })) << log();
   g_usleep(1000 * 1000);
   RawResponse r = http_request(port_, "DELETE", "/api/v1/pipelines/rec");
@@ -322,8 +323,7 @@ TEST_F(ServerStop, ABadStopTimeoutIsAStartError) {
     gchar* err_text = nullptr;
     g_subprocess_communicate_utf8(proc, nullptr, nullptr, nullptr, &err_text, nullptr);
     EXPECT_EQ(g_subprocess_get_exit_status(proc), 2) << bad;
-    EXPECT_NE(std::string(err_text ? err_text : "").find("stop-timeout-ms"),
-              std::string::npos)
+    EXPECT_NE(std::string(err_text ? err_text : "").find("stop-timeout-ms"), std::string::npos)
         << (err_text ? err_text : "");
     g_free(err_text);
     g_object_unref(proc);
