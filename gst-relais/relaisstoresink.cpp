@@ -32,7 +32,15 @@ constexpr guint DEFAULT_MAX_FRAMES = 600;
 constexpr guint64 DEFAULT_MAX_AGE = 30 * GST_SECOND;
 constexpr gint64 DEFAULT_FENCE_EPOCH = 0;
 
-enum { PROP_0, PROP_STORE, PROP_STREAM, PROP_MAX_FRAMES, PROP_MAX_AGE, PROP_FENCE_EPOCH, PROP_STATS };
+enum {
+  PROP_0,
+  PROP_STORE,
+  PROP_STREAM,
+  PROP_MAX_FRAMES,
+  PROP_MAX_AGE,
+  PROP_FENCE_EPOCH,
+  PROP_STATS
+};
 
 struct Settings {
   std::string store;  // empty: RELAIS_STORAGE_* or memory://

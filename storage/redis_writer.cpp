@@ -73,8 +73,7 @@ std::string RedisWriter::trim_threshold(int64_t now_ms, const StreamId& id, bool
   return threshold->str();
 }
 
-Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_conflict,
-                         bool* fenced) {
+Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_conflict, bool* fenced) {
   *id_conflict = false;
   *fenced = false;
   int64_t now = wall_clock_ms();

@@ -16,10 +16,9 @@ TEST(FencedLaunch, EverySinkGetsTheEpoch) {
 }
 
 TEST(FencedLaunch, LeavesEverythingElseAlone) {
-  for (const char* launch :
-       {"relaisstoresrc stream=a ! fakesink", "fakesink name=relaisstoresink",
-        "textoverlay text=\"relaisstoresink \\\" relaisstoresink\" ! fakesink",
-        "relaisstoresinkx ! fakesink", "my-relaisstoresink ! fakesink"}) {
+  for (const char* launch : {"relaisstoresrc stream=a ! fakesink", "fakesink name=relaisstoresink",
+                             "textoverlay text=\"relaisstoresink \\\" relaisstoresink\" ! fakesink",
+                             "relaisstoresinkx ! fakesink", "my-relaisstoresink ! fakesink"}) {
     EXPECT_EQ(fenced_launch(launch, 5), launch);
   }
 }

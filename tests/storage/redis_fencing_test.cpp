@@ -46,7 +46,8 @@ TEST(RedisFencing, AnOlderEpochIsRefusedOnceANewerOneHasWritten) {
   EXPECT_EQ(old_owner->write(frame(6)), WriteResult::kFenced);
   EXPECT_EQ(old_owner->stats().dropped, 2u);
   EXPECT_EQ(redis.cli("HGET 'relais:{cam}:meta' epoch"), "2");
-  EXPECT_EQ(redis.stream_field("relais:{cam}:frames", "e"), (std::vector<std::string>{"1", "1", "1", "2", "2"}));
+  EXPECT_EQ(redis.stream_field("relais:{cam}:frames", "e"),
+            (std::vector<std::string>{"1", "1", "1", "2", "2"}));
 
   // An unfenced writer (epoch 0) writes plain entries, without an epoch.
   ASSERT_TRUE(store->delete_stream("cam").is_ok());
@@ -61,9 +62,10 @@ TEST(RedisFencing, AFencedSinkPostsAnErrorAndWritesNothing) {
   std::string err;
   ASSERT_TRUE(redis.start(&err)) << err;
   redis.cli("HSET 'relais:{cam}:meta' epoch 5");
-  std::string launch = "videotestsrc num-buffers=20 ! video/x-raw,width=160,height=120 ! "
-                       "relaisstoresink fence-epoch=4 stream=cam store=" +
-                       redis.uri();
+  std::string launch =
+      "videotestsrc num-buffers=20 ! video/x-raw,width=160,height=120 ! "
+      "relaisstoresink fence-epoch=4 stream=cam store=" +
+      redis.uri();
   GError* error = nullptr;
   GstElement* pipeline = gst_parse_launch(launch.c_str(), &error);
   ASSERT_TRUE(pipeline) << (error ? error->message : "");
@@ -86,9 +88,10 @@ TEST(RedisFencing, AFencedSinkPostsAnErrorAndWritesNothing) {
   EXPECT_EQ(redis.cli("XLEN 'relais:{cam}:frames'"), "0");
 
   // The same sink at a newer epoch writes, and raises the stream's epoch.
-  launch = "videotestsrc num-buffers=5 ! video/x-raw,width=160,height=120 ! "
-           "relaisstoresink fence-epoch=6 stream=cam store=" +
-           redis.uri();
+  launch =
+      "videotestsrc num-buffers=5 ! video/x-raw,width=160,height=120 ! "
+      "relaisstoresink fence-epoch=6 stream=cam store=" +
+      redis.uri();
   pipeline = gst_parse_launch(launch.c_str(), nullptr);
   ASSERT_TRUE(pipeline);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);

@@ -27,12 +27,12 @@ void RedisServer::stop() {
 }
 
 std::vector<std::string> RedisServer::stream_field(const std::string& key,
-                                                  const std::string& field) const {
-  std::string out = cli(
-      "EVAL \"local r = {} for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do "
-      "local v = '-' for i = 1, #e[2], 2 do if e[2][i] == ARGV[1] then v = e[2][i + 1] end end "
-      "r[#r + 1] = v end return r\" 1 '" +
-      key + "' '" + field + "'");
+                                                   const std::string& field) const {
+  std::string out =
+      cli("EVAL \"local r = {} for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do "
+          "local v = '-' for i = 1, #e[2], 2 do if e[2][i] == ARGV[1] then v = e[2][i + 1] end end "
+          "r[#r + 1] = v end return r\" 1 '" +
+          key + "' '" + field + "'");
   std::vector<std::string> values;
   size_t start = 0;
   while (start < out.size()) {
