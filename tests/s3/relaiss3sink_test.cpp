@@ -386,7 +386,8 @@ TEST_F(RelaisS3SinkTest, RetriedFailuresStillGiveTheSameBytes) {
 
 TEST_F(RelaisS3SinkTest, EosWaitsUntilRetriesHaveCompletedTheObject) {
   START_PROXY(proxy);
-  // The completion times out once, then is refused twice, then goes through.
+  // The completion hangs past request-timeout (it may: S3 can take minutes to
+  // answer it) and fails, then is refused twice, then goes through.
   proxy.add_rule(FaultProxy::Rule::stall("CompleteMultipartUpload", 1, 5000));
   proxy.add_rule(FaultProxy::Rule::fail("CompleteMultipartUpload", 2, 503, "SlowDown"));
   auto p = props(proxy.endpoint(), "eos/obj.bin");
@@ -456,6 +457,20 @@ TEST_F(RelaisS3SinkTest, PausingWhileEosWaitsForTheUploadLosesNothing) {
   ASSERT_TRUE(r.eos) << r.message;
   EXPECT_TRUE(r.object_at_eos) << "EOS was posted before the object existed";
   EXPECT_TRUE(r.object_at_eos_bytes == data);
+}
+
+TEST_F(RelaisS3SinkTest, SlowUplinkLongerThanTheTimeoutStillCompletes) {
+  START_PROXY(proxy);
+  // Each request body comes in at 1 MiB/s: a 5 MiB part takes about 5 s,
+  // far past request-timeout, but its bytes never stop moving.
+  proxy.set_upload_rate(kMiB);
+  auto p = props(proxy.endpoint(), "slow/obj.bin");
+  p["request-timeout"] = "1000";
+  std::string data = relais::test::test_bytes(11 * kMiB, 25);
+  RunResult r = push(p, data, "slow/obj.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  EXPECT_EQ(proxy.count("UploadPart"), 3);  // no attempt timed out
 }
 
 TEST_F(RelaisS3SinkTest, SmallObjectTimeoutIsRetried) {
