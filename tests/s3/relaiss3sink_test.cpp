@@ -386,7 +386,8 @@ TEST_F(RelaisS3SinkTest, RetriedFailuresStillGiveTheSameBytes) {
 
 TEST_F(RelaisS3SinkTest, EosWaitsUntilRetriesHaveCompletedTheObject) {
   START_PROXY(proxy);
-  // The completion times out once, then is refused twice, then goes through.
+  // The completion hangs past request-timeout (it may: S3 can take minutes to
+  // answer it) and fails, then is refused twice, then goes through.
   proxy.add_rule(FaultProxy::Rule::stall("CompleteMultipartUpload", 1, 5000));
   proxy.add_rule(FaultProxy::Rule::fail("CompleteMultipartUpload", 2, 503, "SlowDown"));
   auto p = props(proxy.endpoint(), "eos/obj.bin");
@@ -458,6 +459,20 @@ TEST_F(RelaisS3SinkTest, PausingWhileEosWaitsForTheUploadLosesNothing) {
   EXPECT_TRUE(r.object_at_eos_bytes == data);
 }
 
+TEST_F(RelaisS3SinkTest, SlowUplinkLongerThanTheTimeoutStillCompletes) {
+  START_PROXY(proxy);
+  // Each request body comes in at 1 MiB/s: a 5 MiB part takes about 5 s,
+  // far past request-timeout, but its bytes never stop moving.
+  proxy.set_upload_rate(kMiB);
+  auto p = props(proxy.endpoint(), "slow/obj.bin");
+  p["request-timeout"] = "1000";
+  std::string data = relais::test::test_bytes(11 * kMiB, 25);
+  RunResult r = push(p, data, "slow/obj.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  EXPECT_EQ(proxy.count("UploadPart"), 3);  // no attempt timed out
+}
+
 TEST_F(RelaisS3SinkTest, SmallObjectTimeoutIsRetried) {
   START_PROXY(proxy);
   proxy.add_rule(FaultProxy::Rule::stall("PutObject", 1, 4000));
@@ -496,6 +511,48 @@ TEST_F(RelaisS3SinkTest, MissingBucketFailsWithoutObject) {
   EXPECT_NE(r.message.find("no-such-bucket"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("rec/x.bin"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("NoSuchBucket"), std::string::npos) << r.message;
+}
+
+TEST_F(RelaisS3SinkTest, CompletionWhoseAnswerIsLostIsNotAFailure) {
+  START_PROXY(proxy);
+  // s3rver completes the object, but the answer never arrives: the retries
+  // fail (s3rver answers 500 where AWS says 404 NoSuchUpload), and HEAD shows
+  // the object, its size and ETag ours.
+  proxy.add_rule(FaultProxy::Rule::lose_answer("CompleteMultipartUpload", 1));
+  std::string data = relais::test::test_bytes(12 * kMiB, 26);
+  RunResult r = push(props(proxy.endpoint(), "lost/complete.bin"), data, "lost/complete.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  EXPECT_GE(proxy.count("CompleteMultipartUpload"), 2);
+  EXPECT_EQ(proxy.count("HeadObject"), 1);
+  EXPECT_EQ(proxy.count("AbortMultipartUpload"), 0);
+}
+
+TEST_F(RelaisS3SinkTest, A404IsReportedByItsS3ErrorCode) {
+  START_PROXY(proxy);
+  proxy.add_rule(FaultProxy::Rule::fail("UploadPart", -1, 404, "NoSuchUpload"));
+  RunResult r = push(props(proxy.endpoint(), "gone/obj.bin"),
+                     relais::test::test_bytes(12 * kMiB, 27), "gone/obj.bin");
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.code, GST_RESOURCE_ERROR_WRITE);
+  EXPECT_NE(r.message.find("NoSuchUpload"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("aborted or expired"), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.find("does not exist"), std::string::npos) << r.message;
+}
+
+TEST_F(RelaisS3SinkTest, AFailedAbortIsAWarning) {
+  START_PROXY(proxy);
+  proxy.add_rule(FaultProxy::Rule::fail("UploadPart", -1, 403, "AccessDenied"));
+  proxy.add_rule(FaultProxy::Rule::fail("AbortMultipartUpload", -1, 503, "SlowDown"));
+  RunResult r = push(props(proxy.endpoint(), "noabort/obj.bin"),
+                     relais::test::test_bytes(12 * kMiB, 28), "noabort/obj.bin");
+  ASSERT_TRUE(r.error);
+  EXPECT_GE(proxy.count("AbortMultipartUpload"), 1);
+  bool warned = false;
+  for (const auto& w : r.warnings)
+    warned |= w.find("Could not abort the unfinished multipart upload") != std::string::npos &&
+              w.find("noabort/obj.bin") != std::string::npos;
+  EXPECT_TRUE(warned) << r.warnings.size() << " warnings";
 }
 
 TEST_F(RelaisS3SinkTest, PersistentFailureAbortsTheUploadAndPostsNoEos) {
