@@ -20,6 +20,7 @@
 
 #include "elements.h"
 #include "gst_handles.h"
+#include "redact.h"
 #include "store_frame_convert.h"
 #include "store_settings.h"
 
@@ -152,7 +153,8 @@ static gboolean relais_store_sink_start(GstBaseSink* sink) {
                       ("%s", st.message().c_str()));
     return FALSE;
   }
-  GST_INFO_OBJECT(self, "writing stream '%s' to %s", settings.stream.c_str(), uri.c_str());
+  GST_INFO_OBJECT(self, "writing stream '%s' to %s", settings.stream.c_str(),
+                  relais::redact_credentials(uri).c_str());
   std::lock_guard lock(priv->state_mutex);
   priv->store = std::move(store);
   priv->writer = std::move(writer);
@@ -209,7 +211,8 @@ static GstFlowReturn relais_store_sink_render(GstBaseSink* sink, GstBuffer* buff
       break;
     }
     case relais::store::WriteResult::kReconnected:
-      GST_INFO_OBJECT(self, "reconnected to %s", priv->active_uri.c_str());
+      GST_INFO_OBJECT(self, "reconnected to %s",
+                      relais::redact_credentials(priv->active_uri).c_str());
       relais::post_store_status(GST_ELEMENT(self), "reconnected", priv->active_stream,
                                 priv->active_uri, "");
       break;
