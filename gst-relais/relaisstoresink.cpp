@@ -73,8 +73,9 @@ static GstStructure* stats_structure(Private* priv) {
     if (priv->writer) st = priv->writer->stats();
   }
   return gst_structure_new("relais-store-stats", "frames", G_TYPE_UINT64, st.frames, "bytes",
-                           G_TYPE_UINT64, st.bytes, "dropped", G_TYPE_UINT64, st.dropped,
-                           "reconnects", G_TYPE_UINT64, st.reconnects, nullptr);
+                           G_TYPE_UINT64, st.bytes, "dropped", G_TYPE_UINT64, st.dropped, "refused",
+                           G_TYPE_UINT64, st.refused, "reconnects", G_TYPE_UINT64, st.reconnects,
+                           nullptr);
 }
 
 static void relais_store_sink_set_property(GObject* object, guint prop_id, const GValue* value,
@@ -210,6 +211,18 @@ static GstFlowReturn relais_store_sink_render(GstBaseSink* sink, GstBuffer* buff
                                 priv->active_uri, reason);
       break;
     }
+    case relais::store::WriteResult::kRefused: {
+      // Not an outage: nothing changes until a person acts, so say what to do.
+      std::string reason = priv->writer->last_error();
+      GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
+                          ("The frame store at '%s' refuses frames of stream '%s'; they are "
+                           "dropped until this is fixed: %s",
+                           priv->active_uri.c_str(), priv->active_stream.c_str(), reason.c_str()),
+                          ("%s", reason.c_str()));
+      relais::post_store_status(GST_ELEMENT(self), "refused", priv->active_stream, priv->active_uri,
+                                reason);
+      break;
+    }
     case relais::store::WriteResult::kReconnected:
       GST_INFO_OBJECT(self, "reconnected to %s",
                       relais::redact_credentials(priv->active_uri).c_str());
@@ -253,7 +266,9 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_STATS,
       g_param_spec_boxed(
-          "stats", "Statistics", "relais-store-stats: frames, bytes, dropped, reconnects",
+          "stats", "Statistics",
+          "relais-store-stats: frames, bytes, dropped, refused (by the store, of dropped), "
+          "reconnects",
           GST_TYPE_STRUCTURE, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);

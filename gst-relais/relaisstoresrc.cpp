@@ -4,7 +4,9 @@
  * A live source that follows a stream in a frame store and pushes its frames
  * downstream with their caps, renegotiating when the writer's caps change.
  * By default it starts at the newest keyframe, so a late joiner can decode at
- * once. A stream that does not exist yet is waited for.
+ * once. A stream that does not exist yet is waited for. It answers the
+ * LATENCY query with one frame's duration, so a decoding pipeline needs no
+ * queue.
  *
  * ## Example launch line
  * |[
@@ -14,6 +16,7 @@
  */
 #include "relaisstoresrc.h"
 
+#include <atomic>
 #include <mutex>
 
 #include "elements.h"
@@ -30,8 +33,11 @@ namespace {
 constexpr RelaisStoreStart DEFAULT_START = RELAIS_STORE_START_KEYFRAME;
 constexpr RelaisStoreTimestamps DEFAULT_TIMESTAMPS = RELAIS_STORE_TIMESTAMPS_REBASE;
 constexpr auto kPollInterval = std::chrono::milliseconds(500);
-// A jump larger than this between the writer's clock and ours re-anchors timestamps.
+// A jump larger than this in the writer's timestamps, or falling this far
+// behind our clock, re-anchors timestamps.
 constexpr GstClockTimeDiff kRebaseTolerance = 2 * GST_SECOND;
+// The latency reported until a frame says how long frames last.
+constexpr GstClockTime kDefaultLatency = 40 * GST_MSECOND;
 
 enum { PROP_0, PROP_STORE, PROP_STREAM, PROP_START, PROP_TIMESTAMPS, PROP_STATS };
 
@@ -53,7 +59,12 @@ struct Private {
   std::string active_stream;
   RelaisStoreTimestamps timestamps = DEFAULT_TIMESTAMPS;
   bool have_offset = false;
-  GstClockTimeDiff offset = 0;  // added to the writer's timestamps
+  GstClockTimeDiff offset = 0;                  // added to the writer's timestamps
+  GstClockTime last_ref = GST_CLOCK_TIME_NONE;  // the writer's last timestamp
+  GstClockTime last_end = GST_CLOCK_TIME_NONE;  // where the last pushed frame ends, rebased
+  // One frame's duration: stamped on arrival, a frame may reach a sink that
+  // much later than its timestamp. Read by the LATENCY query from any thread.
+  std::atomic<GstClockTime> latency{kDefaultLatency};
 };
 
 }  // namespace
@@ -198,6 +209,8 @@ static gboolean relais_store_src_start(GstBaseSrc* src) {
   priv->timestamps = settings.timestamps;
   priv->caps.reset();
   priv->have_offset = false;
+  priv->last_ref = GST_CLOCK_TIME_NONE;
+  priv->last_end = GST_CLOCK_TIME_NONE;
   return TRUE;
 }
 
@@ -247,7 +260,10 @@ static GstClockTime shift(GstClockTime t, GstClockTimeDiff offset) {
 }
 
 // Moves the writer's timestamps onto this pipeline's running time, keeping
-// their spacing; re-anchors after a discontinuity or a large jump.
+// their spacing. Re-anchors after a discontinuity, a jump in the writer's
+// timestamps, or when frames fell far behind our clock; never because frames
+// are ahead of it (a keyframe reader drains the backlog since that keyframe
+// faster than real time), and never backwards past what was pushed.
 static void rebase_timestamps(RelaisStoreSrc* self, GstBuffer* buffer) {
   Private* priv = self->priv;
   GstClockTime ref =
@@ -256,14 +272,46 @@ static void rebase_timestamps(RelaisStoreSrc* self, GstBuffer* buffer) {
   GstClockTime now = running_time_now(GST_ELEMENT(self));
   GstClockTimeDiff drift =
       static_cast<GstClockTimeDiff>(ref) + priv->offset - static_cast<GstClockTimeDiff>(now);
-  if (!priv->have_offset || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT) ||
-      drift > kRebaseTolerance || drift < -kRebaseTolerance) {
-    priv->offset = static_cast<GstClockTimeDiff>(now) - static_cast<GstClockTimeDiff>(ref);
+  bool jumped = GST_CLOCK_TIME_IS_VALID(priv->last_ref) &&
+                (ref < priv->last_ref ||
+                 static_cast<GstClockTimeDiff>(ref - priv->last_ref) > kRebaseTolerance);
+  if (!priv->have_offset || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT) || jumped ||
+      drift < -kRebaseTolerance) {
+    GstClockTime anchor = now;
+    if (GST_CLOCK_TIME_IS_VALID(priv->last_end) && priv->last_end >= anchor)
+      anchor = priv->last_end + 1;
+    priv->offset = static_cast<GstClockTimeDiff>(anchor) - static_cast<GstClockTimeDiff>(ref);
     priv->have_offset = true;
     GST_DEBUG_OBJECT(self, "timestamp offset %" G_GINT64_FORMAT, priv->offset);
   }
+  priv->last_ref = ref;
   GST_BUFFER_PTS(buffer) = shift(GST_BUFFER_PTS(buffer), priv->offset);
   GST_BUFFER_DTS(buffer) = shift(GST_BUFFER_DTS(buffer), priv->offset);
+  GstClockTime start =
+      GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
+  GstClockTime end = GST_BUFFER_PTS_IS_VALID(buffer) && GST_BUFFER_PTS(buffer) > start
+                         ? GST_BUFFER_PTS(buffer)
+                         : start;
+  if (GST_BUFFER_DURATION_IS_VALID(buffer)) end += GST_BUFFER_DURATION(buffer);
+  priv->last_end = end;
+}
+
+// Follows the frames' duration; a change is posted so the pipeline recomputes.
+static void update_latency(RelaisStoreSrc* self, GstClockTime duration) {
+  if (!GST_CLOCK_TIME_IS_VALID(duration) || duration == 0) return;
+  if (self->priv->latency.exchange(duration) == duration) return;
+  GST_DEBUG_OBJECT(self, "latency %" GST_TIME_FORMAT, GST_TIME_ARGS(duration));
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+}
+
+static gboolean relais_store_src_query(GstBaseSrc* src, GstQuery* query) {
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+    return GST_BASE_SRC_CLASS(relais_store_src_parent_class)->query(src, query);
+  // Live; the store keeps frames for whoever reads late, so no upper bound.
+  GstClockTime latency = RELAIS_STORE_SRC(src)->priv->latency.load();
+  GST_LOG_OBJECT(src, "latency %" GST_TIME_FORMAT, GST_TIME_ARGS(latency));
+  gst_query_set_latency(query, TRUE, latency, GST_CLOCK_TIME_NONE);
+  return TRUE;
 }
 
 static GstFlowReturn apply_caps(RelaisStoreSrc* self, const relais::store::CapsString& caps) {
@@ -306,6 +354,7 @@ static GstFlowReturn relais_store_src_create(GstPushSrc* src, GstBuffer** out) {
         GstFlowReturn ret = apply_caps(self, frame.caps);
         if (ret != GST_FLOW_OK) return ret;
         GstBuffer* buffer = relais::buffer_from_frame(frame);
+        update_latency(self, GST_BUFFER_DURATION(buffer));
         if (priv->timestamps == RELAIS_STORE_TIMESTAMPS_REBASE) rebase_timestamps(self, buffer);
         *out = buffer;
         return GST_FLOW_OK;
@@ -374,6 +423,7 @@ static void relais_store_src_class_init(RelaisStoreSrcClass* klass) {
   basesrc_class->unlock = relais_store_src_unlock;
   basesrc_class->unlock_stop = relais_store_src_unlock_stop;
   basesrc_class->negotiate = relais_store_src_negotiate;
+  basesrc_class->query = relais_store_src_query;
   pushsrc_class->create = relais_store_src_create;
 
   gst_type_mark_as_plugin_api(relais_store_start_get_type(), static_cast<GstPluginAPIFlags>(0));

@@ -11,8 +11,8 @@
 
 namespace relais {
 
-inline constexpr guint64 kMinPartSize = 5ull * 1024 * 1024;
-inline constexpr guint64 kMaxPartSize = 5ull * 1024 * 1024 * 1024;
+using s3::kMaxPartSize;
+using s3::kMinPartSize;
 inline constexpr guint64 DEFAULT_PART_SIZE = kMinPartSize;
 inline constexpr guint DEFAULT_RETRY_ATTEMPTS = 5;
 inline constexpr gint64 DEFAULT_REQUEST_TIMEOUT = 15000;

@@ -255,7 +255,8 @@ gboolean PipelineManager::on_bus_message(GstBus* /*bus*/, GstMessage* message, g
       const GstStructure* s = gst_message_get_structure(message);
       if (s && gst_structure_has_name(s, "relais-store")) {
         const gchar* status = gst_structure_get_string(s, "status");
-        if (status && g_str_equal(status, "disconnected")) ++entry->store_errors;
+        if (status && (g_str_equal(status, "disconnected") || g_str_equal(status, "refused")))
+          ++entry->store_errors;
         log_info("pipeline %s: %s: store %s", name.c_str(), GST_MESSAGE_SRC_NAME(message),
                  status ? status : "?");
       }

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include "rate_meter.h"
 
@@ -109,12 +110,11 @@ class MemoryReader : public Reader {
     for (;;) {
       if (cancelled_) return ReadResult::kCancelled;
       if (position_ < s.next_seq) {
-        bool discont = false;
         if (!s.frames.empty() && position_ < s.frames.front().seq) {
-          // Lapped by retention: resume at the oldest retained frame.
+          // Lapped by retention: resume at the next retained keyframe, marked discont.
           stats_.skipped += s.frames.front().seq - position_;
           position_ = s.frames.front().seq;
-          discont = true;
+          discont_ = true;
           need_keyframe_ = true;
         }
         const StoredFrame& f = s.frames[position_ - s.frames.front().seq];
@@ -125,7 +125,7 @@ class MemoryReader : public Reader {
         }
         need_keyframe_ = false;
         *out = f.frame;
-        if (discont) out->flags |= kFlagDiscont;
+        if (std::exchange(discont_, false)) out->flags |= kFlagDiscont;
         stats_.frames++;
         stats_.bytes += out->payload.size();
         return ReadResult::kFrame;
@@ -156,6 +156,7 @@ class MemoryReader : public Reader {
   // All below guarded by stream_->mutex.
   uint64_t position_ = 0;
   bool need_keyframe_ = false;
+  bool discont_ = false;  // the next frame follows a hole
   bool cancelled_ = false;
   ReaderStats stats_;
 };

@@ -1,6 +1,7 @@
 #include "redis_reader.h"
 
 #include <charconv>
+#include <utility>
 
 namespace relais::store {
 namespace {
@@ -12,6 +13,22 @@ constexpr auto kOpenTimeout = std::chrono::milliseconds(2000);
 // XREAD blocks in slices so cancel() takes effect within one slice.
 constexpr auto kBlockSlice = std::chrono::milliseconds(100);
 constexpr const char* kReadCount = "64";
+
+// Whether retention trimmed entries the reader has not read yet. KEYS[1] the
+// frames stream, ARGV[1] the id last read. Trimming removes the oldest
+// entries, so while an entry at or before ARGV[1] is retained nothing after
+// it was trimmed (0); when none is, the entry read last went and entries
+// after it may have gone too (1: Redis does not count trimmed entries, so a
+// reader at the very tail of retention is treated as lapped). Only the
+// answer leaves the server.
+constexpr const char* kLapCheckScript = R"lua(
+local before = redis.pcall('XREVRANGE', KEYS[1], ARGV[1], '-', 'COUNT', 1)
+if type(before) == 'table' and not before.err and #before == 0 and
+   redis.call('EXISTS', KEYS[1]) == 1 then
+  return 1
+end
+return 0
+)lua";
 
 uint64_t parse_u64(const redisReply* r, uint64_t fallback) {
   uint64_t v = 0;
@@ -99,7 +116,8 @@ Status RedisReader::resolve_start() {
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
         reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements >= 1) {
       const redisReply* id = reply->element[0]->element[0];
-      if (id->type == REDIS_REPLY_STRING) StreamId::parse({id->str, id->len}, &last_id_);
+      if (id->type == REDIS_REPLY_STRING)
+        positioned_ = StreamId::parse({id->str, id->len}, &last_id_);
     }
   }
   return Status::ok();
@@ -112,6 +130,7 @@ void RedisReader::parse_entries(const SharedReply& reply, redisReply* entries) {
     StreamId id;
     if (!StreamId::parse({entry->element[0]->str, entry->element[0]->len}, &id)) continue;
     last_id_ = id;
+    positioned_ = true;
     redisReply* fields = entry->element[1];
     if (fields->type != REDIS_REPLY_ARRAY) continue;
     Entry e{id, {}};
@@ -146,10 +165,22 @@ Status RedisReader::read_some(std::chrono::milliseconds block) {
   std::string last = last_id_.str();
   std::string block_ms = std::to_string(std::max<int64_t>(block.count(), 1));
   conn_.set_timeout(block + std::chrono::milliseconds(2000));
+  // The lap check runs just before the read, in the same round trip.
+  bool check = positioned_;
+  if (check) conn_.append({"EVAL", kLapCheckScript, "1", frames_key_, last});
   RedisReplyPtr reply;
   Status st = conn_.command(
       {"XREAD", "COUNT", kReadCount, "BLOCK", block_ms, "STREAMS", frames_key_, last}, &reply);
   if (!st.is_ok()) return st;
+  if (check) {
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+      // Frames after last_id_ are gone: resume at a keyframe, marked discont.
+      need_keyframe_ = true;
+      discont_ = true;
+    }
+    st = conn_.read_reply(&reply);
+    if (!st.is_ok()) return st;
+  }
   if (reply->type == REDIS_REPLY_ERROR)
     return {StatusCode::kInternal, std::string("Redis refused XREAD: ") + reply->str};
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return Status::ok();  // timeout
@@ -183,6 +214,7 @@ ReadResult RedisReader::next(Frame* out, std::chrono::milliseconds timeout) {
       }
       need_keyframe_ = false;
       *out = std::move(e.frame);
+      if (std::exchange(discont_, false)) out->flags |= kFlagDiscont;
       std::lock_guard lock(mutex_);
       stats_.frames++;
       stats_.bytes += out->payload.size();

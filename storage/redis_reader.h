@@ -45,7 +45,9 @@ class RedisReader : public Reader {
 
   // Used only from the reading thread.
   StreamId last_id_;
+  bool positioned_ = false;  // last_id_ names an entry that was in the stream
   bool need_keyframe_ = false;
+  bool discont_ = false;  // retention trimmed frames not yet read: mark the next one
   CapsString caps_;
   std::deque<Entry> pending_;
   Backoff backoff_;

@@ -107,7 +107,7 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
     return Status::ok();
   }
   if (reply->type == REDIS_REPLY_ERROR)
-    return {StatusCode::kInternal, std::string("Redis refused a write: ") + reply->str};
+    return {StatusCode::kInternal, "Redis refused XADD to '" + frames_key_ + "': " + reply->str};
 
   last_id_ = id;
   ids_.push_back(id);
@@ -153,6 +153,40 @@ WriteResult RedisWriter::fail(const Status& st) {
   return first ? WriteResult::kLost : WriteResult::kDropped;
 }
 
+// What a person does about an error reply to XADD.
+std::string RedisWriter::what_to_fix(const std::string& redis_error) const {
+  auto has = [&](const char* s) { return redis_error.find(s) != std::string::npos; };
+  std::string del = "redis-cli DEL '" + frames_key_ + "'";
+  if (has("WRONGTYPE"))
+    return "the key '" + frames_key_ +
+           "' holds another type, so another program uses it: " + "remove it (" + del +
+           ") or write under another stream name";
+  if (has("exhausted") || has("last possible"))
+    return "the stream '" + frames_key_ + "' has reached the last possible entry id: delete it (" +
+           del + ")";
+  if (has("OOM") || has("maxmemory"))
+    return "Redis is out of memory: raise its maxmemory, or lower max-bytes, max-frames or "
+           "max-age on the writers";
+  if (has("NOPERM") || has("NOAUTH"))
+    return "the Redis user may not write these keys: grant it +xadd +hset +zadd on ~relais:*";
+  if (has("READONLY")) return "this Redis is a read-only replica: point the store at the primary";
+  if (has("keep conflicting"))
+    return "another writer writes stream '" + stream_ + "' (HGET '" + meta_key_ +
+           "' writer names it): give each writer its own stream name";
+  return "see the Redis server's log";
+}
+
+// Refused by Redis (not an outage): counted, and reported once per cause.
+WriteResult RedisWriter::refuse(const std::string& why) {
+  std::string message = why + "; " + what_to_fix(why);
+  set_error(message);
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  if (message == refusal_) return WriteResult::kDropped;
+  refusal_ = message;
+  return WriteResult::kRefused;
+}
+
 WriteResult RedisWriter::write(const Frame& frame) {
   bool recovering = false;
   if (!conn_.connected()) {
@@ -169,6 +203,9 @@ WriteResult RedisWriter::write(const Frame& frame) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return WriteResult::kDropped;
   }
+  if (last_id_ == StreamId{UINT64_MAX, UINT64_MAX})
+    return refuse("stream '" + frames_key_ + "' has no id left after " + last_id_.str() +
+                  " (the last possible)");
   StreamId id = next_id(wall_clock_ms());
   bool conflict = false;
   Status st = send(frame, id, &conflict);
@@ -177,15 +214,15 @@ WriteResult RedisWriter::write(const Frame& frame) {
     Status sync = connect_and_sync();
     if (!sync.is_ok()) return fail(sync);
     st = send(frame, next_id(wall_clock_ms()), &conflict);
-    if (st.is_ok() && conflict) st = {StatusCode::kInternal, "stream ids keep conflicting"};
+    if (st.is_ok() && conflict)
+      st = {StatusCode::kInternal, "ids in '" + frames_key_ + "' keep conflicting"};
   }
   if (!st.is_ok()) {
     if (st.code() == StatusCode::kUnavailable) return fail(st);
-    set_error(st.message());
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return WriteResult::kDropped;
+    return refuse(st.message());
   }
   need_keyframe_ = false;
+  refusal_.clear();
   frames_.fetch_add(1, std::memory_order_relaxed);
   bytes_.fetch_add(frame.payload.size(), std::memory_order_relaxed);
   if (outage_) {
@@ -202,6 +239,7 @@ WriterStats RedisWriter::stats() const {
   st.frames = frames_.load(std::memory_order_relaxed);
   st.bytes = bytes_.load(std::memory_order_relaxed);
   st.dropped = dropped_.load(std::memory_order_relaxed);
+  st.refused = refused_.load(std::memory_order_relaxed);
   st.reconnects = reconnects_.load(std::memory_order_relaxed);
   return st;
 }

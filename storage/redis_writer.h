@@ -31,6 +31,8 @@ class RedisWriter : public Writer {
   std::string trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe);
   Status send(const Frame& frame, const StreamId& id, bool* id_conflict);
   WriteResult fail(const Status& st);
+  WriteResult refuse(const std::string& why);
+  std::string what_to_fix(const std::string& redis_error) const;
   void set_error(const std::string& e);
 
   RedisConnection conn_;
@@ -50,8 +52,9 @@ class RedisWriter : public Writer {
   CapsString caps_sent_;
   int64_t meta_published_ms_ = 0;
   RateMeter rates_;
+  std::string refusal_;  // the refusal last reported; empty once a frame is stored
 
-  std::atomic<uint64_t> frames_{0}, bytes_{0}, dropped_{0}, reconnects_{0};
+  std::atomic<uint64_t> frames_{0}, bytes_{0}, dropped_{0}, refused_{0}, reconnects_{0};
   mutable std::mutex error_mutex_;  // guards last_error_
   std::string last_error_;
 };

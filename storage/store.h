@@ -30,15 +30,18 @@ struct Retention {
 struct WriterStats {
   uint64_t frames = 0;      // frames stored
   uint64_t bytes = 0;       // payload bytes stored
-  uint64_t dropped = 0;     // frames that could not be stored
+  uint64_t dropped = 0;     // frames that could not be stored (refused ones included)
+  uint64_t refused = 0;     // of those, frames the store refused (not an outage)
   uint64_t reconnects = 0;  // successful reconnections after an outage
 };
 
 enum class WriteResult {
   kWritten,      // stored
   kReconnected,  // stored, and the store had been unreachable before
-  kDropped,      // not stored: the store is unreachable (counted in stats)
+  kDropped,      // not stored: the store is unreachable or still refuses (counted in stats)
   kLost,         // not stored, and the store just became unreachable
+  kRefused,      // not stored: the store refused it for a new reason, which
+                 // last_error() gives with what to fix (counted in stats)
 };
 
 class Writer {

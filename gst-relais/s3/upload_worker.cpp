@@ -4,11 +4,6 @@
 
 namespace relais::s3 {
 
-namespace {
-// S3 allows 10,000 parts per upload.
-constexpr int kMaxParts = 10000;
-}  // namespace
-
 UploadWorker::UploadWorker(const UploadConfig& config, Callbacks callbacks)
     : config_(config), callbacks_(std::move(callbacks)) {}
 
@@ -84,15 +79,19 @@ void UploadWorker::push(Job job) {
   cond_.notify_all();
 }
 
+guint64 UploadWorker::part_size(int number) const {
+  return part_size_for(number, config_.part_size, config_.parts_per_doubling);
+}
+
 UploadWorker::Result UploadWorker::send_full_parts() {
-  while (accumulator_.size() >= config_.part_size) {
+  while (accumulator_.size() >= part_size(next_number_ + 1)) {
     // Wait for room before cutting the part: an interrupted wait leaves the
     // bytes in place, and once cut, the part is always queued (an interrupt
     // after this point must not drop it while the numbering moves on).
     Result r = wait_for_room();
     if (r != Result::kOk) return r;
-    Bytes part = accumulator_.take(config_.part_size, config_.part_size);
     int number = ++next_number_;
+    Bytes part = accumulator_.take(part_size(number), part_size(number + 1));
     if (callbacks_.on_part) callbacks_.on_part(number, part.size());
     push(Job{part, number, false});
   }
@@ -189,7 +188,7 @@ bool UploadWorker::process(S3Client* client, const Job& job) {
     if (job.number > kMaxParts) {
       error.kind = ErrorKind::kRejected;
       error.operation = "UploadPart";
-      error.message = "the object needs more than 10000 parts; raise part-size";
+      error.message = "the object is larger than S3 allows (10000 parts, 5 TiB)";
       fail(error);
       return false;
     }

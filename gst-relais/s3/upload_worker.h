@@ -4,7 +4,8 @@
 // finish() sends the tail and waits until the object is complete.
 //
 // Small objects (less than one part) go up in a single PutObject; larger ones
-// as a multipart upload, several parts at a time. The object is complete and
+// as a multipart upload, several parts at a time, the parts growing with the
+// object (part_size_for()) so that 10,000 parts hold 5 TiB. The object is complete and
 // byte-identical, or it does not exist: a failed or cancelled multipart upload
 // is aborted.
 #pragma once
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "part_buffer.h"
+#include "part_size.h"
 #include "s3_client.h"
 
 namespace relais::s3 {
@@ -28,7 +30,8 @@ struct UploadConfig {
   std::string bucket;
   std::string key;
   std::string content_type;
-  guint64 part_size = 5 * 1024 * 1024;
+  guint64 part_size = kMinPartSize;  // of the first parts; grows with part_size_for()
+  int parts_per_doubling = kPartsPerDoubling;
   gsize queue_depth = 2;  // full parts waiting for a worker thread
   guint threads = 4;      // parts uploaded at once, each thread with its own session
 };
@@ -98,6 +101,7 @@ class UploadWorker {
   // unless the upload is over anyway (failed or stopping).
   void push(Job job);
   Result send_full_parts();
+  guint64 part_size(int number) const;
 
   const UploadConfig config_;
   const Callbacks callbacks_;

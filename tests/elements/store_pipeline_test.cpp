@@ -291,4 +291,33 @@ TEST(StorePipelines, PipelinesKeepRunningThroughARedisOutage) {
   gst_element_set_state(reader.get(), GST_STATE_NULL);
 }
 
+// Defect 14: frames Redis refuses (a key of another type) were dropped with
+// only a log line: a warning and an element message say what to fix, and
+// stats count them.
+TEST(StorePipelines, FramesRedisRefusesAreAWarningThatSaysWhatToFix) {
+  relais::test::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  redis.cli("SET 'relais:{taken}:frames' not-a-stream");
+  ElementRef p = launch(
+      "videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! "
+      "relaisstoresink name=store stream=taken store=" +
+      redis.uri());
+  gst_element_set_state(p.get(), GST_STATE_PLAYING);
+  MessagePtr warning = wait_message(p.get(), GST_MESSAGE_WARNING);
+  ASSERT_TRUE(warning) << "no warning";
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_warning(warning.get(), &err, &debug);
+  std::string text = std::string(err->message) + " | " + (debug ? debug : "");
+  g_error_free(err);
+  g_free(debug);
+  EXPECT_NE(text.find("DEL 'relais:{taken}:frames'"), std::string::npos) << text;
+  EXPECT_TRUE(has_store_status(p.get(), "refused", 5 * GST_SECOND));
+  EXPECT_GT(stat_of(p.get(), "store", "refused"), 0u);
+  redis.cli("DEL 'relais:{taken}:frames'");
+  while (stat_of(p.get(), "store", "frames") == 0) std::this_thread::sleep_for(20ms);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+}
+
 }  // namespace

@@ -154,6 +154,30 @@ gboolean on_stall_done(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
+// The bandwidth cap: after each chunk of a request body, reading pauses for
+// as long as the chunk takes at the capped rate.
+gboolean on_read_pause_done(gpointer msg) {
+  soup_server_message_unpause(SOUP_SERVER_MESSAGE(msg));
+  g_object_unref(msg);
+  return G_SOURCE_REMOVE;
+}
+
+void on_got_chunk(SoupServerMessage* msg, GBytes* chunk, gpointer data) {
+  guint64 rate = static_cast<FaultProxy*>(data)->upload_rate();
+  if (rate == 0) return;
+  guint ms = static_cast<guint>(g_bytes_get_size(chunk) * 1000 / rate);
+  soup_server_message_pause(msg);
+  GSource* src = g_timeout_source_new(ms);
+  g_source_set_callback(src, on_read_pause_done, g_object_ref(msg), nullptr);
+  g_source_attach(src, g_main_context_get_thread_default());
+  g_source_unref(src);
+}
+
+void on_headers(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
+  if (static_cast<FaultProxy*>(data)->upload_rate() > 0)
+    g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), data);
+}
+
 void on_request(SoupServer*, SoupServerMessage* msg, const char*, GHashTable* query,
                 gpointer data) {
   auto* proxy = static_cast<FaultProxy*>(data);
@@ -186,6 +210,7 @@ bool FaultProxy::start(std::string* error) {
     loop_ = g_main_loop_new(context_, FALSE);
     server_ = soup_server_new(nullptr, nullptr);
     session_ = soup_session_new();
+    soup_server_add_early_handler(server_, nullptr, on_headers, this, nullptr);
     soup_server_add_handler(server_, nullptr, on_request, this, nullptr);
     GError* err = nullptr;
     if (soup_server_listen_local(server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &err)) {

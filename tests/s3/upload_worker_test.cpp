@@ -196,6 +196,26 @@ TEST_F(UploadWorkerTest, APartCanHoldMoreThan4GiB) {
   EXPECT_EQ(proxy_->log().size(), 0u);
 }
 
+TEST_F(UploadWorkerTest, PartsGrowAsTheObjectGrows) {
+  // The schedule of part_size_for(), doubling every 2 parts instead of 900.
+  auto c = config("grow/obj.bin");
+  c.parts_per_doubling = 2;
+  std::vector<guint64> sizes;
+  UploadWorker::Callbacks cb;
+  cb.on_part = [&](int, guint64 size) { sizes.push_back(size); };
+  std::string error;
+  auto w = UploadWorker::start(c, cb, &error);
+  ASSERT_TRUE(w) << error;
+  const std::string data = relais::test::test_bytes(33 * kMiB, 37);
+  for (gsize off = 0; off < data.size(); off += kChunk)
+    ASSERT_EQ(w->write(reinterpret_cast<const guint8*>(data.data()) + off, kChunk),
+              UploadWorker::Result::kOk);
+  ASSERT_EQ(w->finish(), UploadWorker::Result::kOk);
+  EXPECT_EQ(sizes, (std::vector<guint64>{5 * kMiB, 5 * kMiB, 10 * kMiB, 10 * kMiB}));
+  EXPECT_EQ(w->stats().parts_uploaded, 5u);  // and the 3 MiB tail
+  EXPECT_TRUE(read_back("grow/obj.bin") == data);
+}
+
 TEST(PartBuffer, TakeMovesThePartOutAndKeepsTheRest) {
   relais::s3::PartBuffer b(8);
   const std::string data = relais::test::test_bytes(100, 36);

@@ -202,7 +202,7 @@ TEST_F(RedisStoreTest, AKeyOfTheWrongTypeIsAnErrorForWritersAndAWaitForReaders) 
   redis_.cli("SET 'relais:{clash}:frames' not-a-stream");
   std::unique_ptr<Writer> w;
   ASSERT_TRUE(store_->open_writer("clash", {}, &w).is_ok());
-  EXPECT_EQ(w->write(frame(0, true)), WriteResult::kDropped);
+  EXPECT_EQ(w->write(frame(0, true)), WriteResult::kRefused);
   EXPECT_NE(w->last_error().find("WRONGTYPE"), std::string::npos) << w->last_error();
   std::unique_ptr<Reader> r;
   ASSERT_TRUE(store_->open_reader("clash", StartPosition::kEarliest, &r).is_ok());
@@ -279,7 +279,7 @@ TEST_F(RedisStoreTest, AFailedXaddDoesNotAdvanceTheMeta) {
   redis_.cli("SET 'relais:{nomet}:frames' not-a-stream");
   std::unique_ptr<Writer> w;
   ASSERT_TRUE(store_->open_writer("nomet", {}, &w).is_ok());
-  EXPECT_EQ(w->write(frame(0, true)), WriteResult::kDropped);
+  EXPECT_EQ(w->write(frame(0, true)), WriteResult::kRefused);
   EXPECT_EQ(redis_.cli("HGET 'relais:{nomet}:meta' keyframe"), "");
   redis_.cli("DEL 'relais:{nomet}:frames'");
   ASSERT_EQ(w->write(frame(1, true)), WriteResult::kWritten);
@@ -287,6 +287,44 @@ TEST_F(RedisStoreTest, AFailedXaddDoesNotAdvanceTheMeta) {
   EXPECT_NE(
       redis_.cli("XRANGE 'relais:{nomet}:frames' " + keyframe + " " + keyframe).find("frame-1"),
       std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// Defect 14: a write Redis refuses (not an outage) is reported once, with
+// what to fix, and counted; the writer goes on when the cause is gone.
+TEST_F(RedisStoreTest, ARefusedWriteIsReportedOnceWithWhatToFixAndCounted) {
+  redis_.cli("SET 'relais:{taken}:frames' not-a-stream");
+  std::unique_ptr<Writer> w;
+  ASSERT_TRUE(store_->open_writer("taken", {}, &w).is_ok());
+  EXPECT_EQ(w->write(frame(0, true)), WriteResult::kRefused);
+  std::string why = w->last_error();
+  EXPECT_NE(why.find("WRONGTYPE"), std::string::npos) << why;
+  EXPECT_NE(why.find("DEL 'relais:{taken}:frames'"), std::string::npos) << why;
+  EXPECT_EQ(w->write(frame(1, true)), WriteResult::kDropped);  // reported once
+  EXPECT_EQ(w->stats().refused, 2u);
+  EXPECT_EQ(w->stats().dropped, 2u);
+  redis_.cli("DEL 'relais:{taken}:frames'");
+  EXPECT_EQ(w->write(frame(2, true)), WriteResult::kWritten);
+  EXPECT_EQ(w->stats().frames, 1u);
+  // A second, different refusal is reported again.
+  redis_.cli("CONFIG SET maxmemory 1");
+  EXPECT_EQ(w->write(frame(3, true)), WriteResult::kRefused);
+  EXPECT_NE(w->last_error().find("maxmemory"), std::string::npos) << w->last_error();
+  redis_.cli("CONFIG SET maxmemory 0");
+}
+
+TEST_F(RedisStoreTest, AStreamAtTheLastPossibleIdIsRefusedWithWhatToFix) {
+  redis_.cli("XADD 'relais:{full}:frames' 18446744073709551615-18446744073709551615 d x f 1");
+  std::unique_ptr<Writer> w;
+  ASSERT_TRUE(store_->open_writer("full", {}, &w).is_ok());
+  EXPECT_EQ(w->write(frame(0, true)), WriteResult::kRefused);
+  std::string why = w->last_error();
+  EXPECT_NE(why.find("last possible"), std::string::npos) << why;
+  EXPECT_NE(why.find("DEL 'relais:{full}:frames'"), std::string::npos) << why;
+  EXPECT_EQ(w->stats().refused, 1u);
 }
 
 }  // namespace

@@ -216,6 +216,49 @@ TEST_P(StoreContract, RetentionIsBoundedButKeepsTheNewestKeyframe) {
   EXPECT_LE(first[0].pts, 200 * 33'000'000ull);
 }
 
+// Defect 12: a reader that falls behind retention must not resume silently
+// at the oldest retained frame (a delta, after a hole): it waits for a
+// keyframe and marks it discont.
+TEST_P(StoreContract, AReaderLappedByRetentionResumesAtAKeyframeMarkedDiscont) {
+  Retention keep10;
+  keep10.max_frames = 10;
+  keep10.max_age = std::chrono::milliseconds(0);
+  auto w = writer(keep10);
+  auto r = reader(StartPosition::kEarliest);
+  write_range(*w, 0, 4, 7);
+  auto first = read_n(*r, 5);
+  ASSERT_EQ(first.size(), 5u);
+  EXPECT_EQ(first[4].flags & kFlagDiscont, 0u);
+  write_range(*w, 5, 299, 7);  // trims far past the reader's position
+  auto next = read_n(*r, 1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_GT(next[0].pts, 100 * 33'000'000ull);
+  EXPECT_TRUE(next[0].is_keyframe()) << "pts " << next[0].pts;
+  EXPECT_NE(next[0].flags & kFlagDiscont, 0u);
+  // Then it goes on frame by frame without another discont.
+  auto after = read_n(*r, 3);
+  ASSERT_EQ(after.size(), 3u);
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].pts, next[0].pts + (i + 1) * 33'000'000ull);
+    EXPECT_EQ(after[i].flags & kFlagDiscont, 0u);
+  }
+}
+
+// A reader that keeps up is never marked discont while retention trims.
+TEST_P(StoreContract, AReaderThatKeepsUpIsNeverMarkedDiscont) {
+  Retention keep10;
+  keep10.max_frames = 10;
+  auto w = writer(keep10);
+  auto r = reader(StartPosition::kLive);
+  for (uint64_t n = 0; n < 150; ++n) {
+    ASSERT_EQ(w->write(make_frame(n, n % 7 == 0, caps_)), WriteResult::kWritten);
+    auto f = read_n(*r, 1);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].pts, n * 33'000'000ull);
+    EXPECT_EQ(f[0].flags & kFlagDiscont, 0u) << n;
+  }
+}
+
 TEST_P(StoreContract, ListingShowsCapsRatesAndLastUpdate) {
   auto w = writer();
   for (uint64_t n = 0; n < 15; ++n) {
