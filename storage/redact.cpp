@@ -27,8 +27,8 @@ bool is_credential_key(std::string_view raw) {
   const std::string_view k = lower.get();
   if (k == "pw" || k == "p" || k == "u") return true;
   static constexpr std::array<std::string_view, 11> kParts = {
-      "pass", "pwd", "user", "login", "token", "secret", "key", "auth", "sig", "session",
-      "credential"};
+      "pass", "pwd",  "user", "login",   "token",     "secret",
+      "key",  "auth", "sig",  "session", "credential"};
   for (std::string_view part : kParts) {
     if (k.find(part) != std::string_view::npos) return true;
   }
@@ -80,9 +80,8 @@ std::string redact_uri_body(std::string_view body) {
   if (rest.front() == '?') {
     const size_t fragment_at = rest.find('#');
     out.push_back('?');
-    out.append(redact_query(rest.substr(1, fragment_at == std::string_view::npos
-                                               ? std::string_view::npos
-                                               : fragment_at - 1)));
+    out.append(redact_query(rest.substr(
+        1, fragment_at == std::string_view::npos ? std::string_view::npos : fragment_at - 1)));
     if (fragment_at != std::string_view::npos) out.append(rest.substr(fragment_at));
   } else {
     out.append(rest);

@@ -92,7 +92,8 @@ TEST(RelaisSrcCredentials, ReconnectMessagesDoNotCarryCredentials) {
   ASSERT_TRUE(run.ok());
   ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
   auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (run.source_status("reconnecting").size() < 3 && std::chrono::steady_clock::now() < deadline)
+  while (run.source_status("reconnecting").size() < 3 &&
+         std::chrono::steady_clock::now() < deadline)
     run.wait_for_source_status("never", 20ms);
   auto attempts = run.source_status("reconnecting");
   ASSERT_GE(attempts.size(), 3u);

@@ -50,9 +50,9 @@ TEST(Redact, LeavesOtherTextAlone) {
 
 #if RELAIS_HAVE_REDIS
 TEST(Redact, RedisUriErrorsDoNotRepeatThePassword) {
-  for (const char* uri : {"redis://:s3cr3t@host:99999", "redis://:s3cr3t@/",
-                          "redis://u:s3cr3t@host:6379/99", "redis://:s3cr3t@host:6379?x=1",
-                          "rediss://:s3cr3t@host"}) {
+  for (const char* uri :
+       {"redis://:s3cr3t@host:99999", "redis://:s3cr3t@/", "redis://u:s3cr3t@host:6379/99",
+        "redis://:s3cr3t@host:6379?x=1", "rediss://:s3cr3t@host"}) {
     store::RedisEndpoint endpoint;
     store::Status st = store::parse_redis_uri(uri, &endpoint);
     EXPECT_FALSE(st.is_ok()) << uri;
