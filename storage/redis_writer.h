@@ -23,13 +23,14 @@ class RedisWriter : public Writer {
   WriteResult write(const Frame& frame) override;
   WriterStats stats() const override;
   std::string last_error() const override;
+  void set_fence_epoch(int64_t epoch) override { fence_epoch_ = epoch; }
 
  private:
   using StreamId = redis_schema::StreamId;
   Status connect_and_sync();
   StreamId next_id(int64_t now_ms);
   std::string trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe);
-  Status send(const Frame& frame, const StreamId& id, bool* id_conflict);
+  Status send(const Frame& frame, const StreamId& id, bool* id_conflict, bool* fenced);
   WriteResult fail(const Status& st);
   WriteResult refuse(const std::string& why);
   std::string what_to_fix(const std::string& redis_error) const;
@@ -41,6 +42,7 @@ class RedisWriter : public Writer {
   const std::string meta_key_;
   const Retention retention_;
   const std::string node_;
+  int64_t fence_epoch_ = 0;  // set before the first write; 0 = not fenced
 
   // Used only from the writing thread.
   Backoff backoff_;

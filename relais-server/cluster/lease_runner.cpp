@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "cluster/fenced_launch.h"
 #include "server_log.h"
 
 namespace relais::cluster {
@@ -18,6 +19,13 @@ gboolean dispatch_wake(GSource* source, GSourceFunc callback, gpointer data) {
 }
 
 GSourceFuncs wake_funcs = {nullptr, nullptr, dispatch_wake, nullptr, nullptr, nullptr};
+
+// What runs here: the definition with the lease epoch on its store writes.
+server::PipelineDefinition local_definition(const HeldLease& lease) {
+  server::PipelineDefinition def = lease.definition;
+  def.launch = fenced_launch(def.launch, lease.epoch);
+  return def;
+}
 
 gboolean on_wake(gpointer data) {
   static_cast<LeaseRunner*>(data)->reconcile();
@@ -72,8 +80,8 @@ void LeaseRunner::reconcile() {
       log_warn("pipeline %s: lease deadline passed without a renewal", name.c_str());
       stop(name, "lease deadline passed");
     } else if (auto local = manager_->get(name);
-               local && !(local->definition == lease->second.definition)) {
-      stop(name, "its definition changed");
+               local && !(local->definition == local_definition(lease->second))) {
+      stop(name, "its definition or epoch changed");
     }
   }
   gint64 earliest = 0;
@@ -83,7 +91,7 @@ void LeaseRunner::reconcile() {
       std::string error;
       log_info("pipeline %s: leased here (epoch %lld)", name.c_str(),
                static_cast<long long>(lease.epoch));
-      if (manager_->add(lease.definition, true, &error) == server::AddResult::kDuplicate) {
+      if (manager_->add(local_definition(lease), true, &error) == server::AddResult::kDuplicate) {
         log_warn("pipeline %s: %s", name.c_str(), error.c_str());
         continue;
       }

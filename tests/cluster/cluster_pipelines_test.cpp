@@ -5,7 +5,9 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 #include <json-glib/json-glib.h>
+#include <signal.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -295,4 +297,46 @@ TEST_F(ClusterPipelines, NodeCutOffFromRedisStopsItsPipelineBeforeAnotherStartsI
           static_cast<long long>(stopped), next.id.c_str(), static_cast<long long>(started),
           static_cast<long long>(started - stopped));
   EXPECT_LT(stopped, started);
+}
+
+// A node paused (SIGSTOP) past its lease, then resumed: the pipeline has
+// moved, Redis refuses the old owner's writes (no frame of the old epoch
+// after the new epoch's first), and the old owner stops its copy.
+TEST_F(ClusterPipelines, PausedOwnerIsFencedOffAndStops) {
+  const std::string file = write_pipelines(dir_, {"frozen"});
+  start_node(0, file);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto l = listing(nodes_[0]);
+        return all_playing(l, 1) && l["frozen"].node == "node-a";
+      },
+      10000));
+  start_node(1, file);
+  start_node(2, file);
+  ASSERT_TRUE(eventually([&] { return lists_node(nodes_[1].nodes(), "node-c"); }, 10000));
+  ASSERT_TRUE(eventually([&] { return writer(redis_, "frozen") == "node-a"; }, 5000));
+  const std::string old_epoch = redis_.cli("HGET 'relais:{frozen}:meta' epoch");
+  ASSERT_EQ(old_epoch, std::to_string(listing(nodes_[1])["frozen"].epoch));
+
+  ASSERT_EQ(::kill(nodes_[0].process.pid(), SIGSTOP), 0);
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::string w = writer(redis_, "frozen");
+        return w == "node-b" || w == "node-c";
+      },
+      4 * kLeaseTtlMs));
+  const std::string new_epoch = redis_.cli("HGET 'relais:{frozen}:meta' epoch");
+  EXPECT_GT(std::stoll(new_epoch), std::stoll(old_epoch));
+  ASSERT_EQ(::kill(nodes_[0].process.pid(), SIGCONT), 0);
+  EXPECT_TRUE(eventually([&] { return !runs(nodes_[0], "frozen"); }, 2 * kLeaseTtlMs))
+      << nodes_[0].get("/metrics");
+  g_usleep(kLeaseTtlMs * 1000);  // let any late write of the old owner arrive
+
+  std::vector<std::string> epochs = redis_.stream_field("relais:{frozen}:frames", "e");
+  auto first_new = std::find(epochs.begin(), epochs.end(), new_epoch);
+  ASSERT_NE(first_new, epochs.end());
+  EXPECT_EQ(std::count(first_new, epochs.end(), old_epoch), 0)
+      << "a frame of epoch " << old_epoch << " after the first of epoch " << new_epoch;
+  EXPECT_EQ(runners(nodes_, 3, "frozen"), 1);
+  EXPECT_EQ(writer(redis_, "frozen"), listing(nodes_[1])["frozen"].node);
 }
