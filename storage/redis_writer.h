@@ -23,7 +23,12 @@ class RedisWriter : public Writer {
   WriteResult write(const Frame& frame) override;
   WriterStats stats() const override;
   std::string last_error() const override;
-  void set_fence_epoch(int64_t epoch) override { fence_epoch_ = epoch; }
+  // A fenced writer takes a stream over from another owner: like after an
+  // outage, its first frame is a keyframe marked discont.
+  void set_fence_epoch(int64_t epoch) override {
+    fence_epoch_ = epoch;
+    need_keyframe_ = need_keyframe_ || epoch > 0;
+  }
 
  private:
   using StreamId = redis_schema::StreamId;

@@ -57,7 +57,9 @@ class Writer {
   virtual std::string last_error() const = 0;
   // Fencing (before the first write): frames carry `epoch`, and a store that
   // supports it refuses them (kFenced) once a frame of a newer epoch has been
-  // stored in the stream. 0 = not fenced. The memory store, one process, ignores it.
+  // stored in the stream; its first stored frame is a keyframe marked discont
+  // (it takes over from another writer). 0 = not fenced. The memory store,
+  // one process, ignores it.
   virtual void set_fence_epoch(int64_t /*epoch*/) {}
 };
 

@@ -11,12 +11,12 @@ using namespace relais::store;
 
 namespace {
 
-Frame frame(uint64_t n) {
+Frame frame(uint64_t n, bool keyframe = true) {
   Frame f;
   std::string payload = "frame-" + std::to_string(n);
   f.payload = relais::Bytes::copy_of(payload.data(), payload.size());
   f.pts = n;
-  f.flags = kFlagKeyframe;
+  f.flags = keyframe ? kFlagKeyframe : 0;
   f.caps = make_caps("video/x-h264");
   return f;
 }
@@ -39,12 +39,16 @@ TEST(RedisFencing, AnOlderEpochIsRefusedOnceANewerOneHasWritten) {
   auto old_owner = writer(store, 1);
   auto new_owner = writer(store, 2);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(old_owner->write(frame(i)), WriteResult::kWritten);
+  EXPECT_EQ(new_owner->write(frame(3, false)), WriteResult::kDropped);  // waits for a keyframe
   EXPECT_EQ(new_owner->write(frame(3)), WriteResult::kWritten);
   EXPECT_EQ(old_owner->write(frame(4)), WriteResult::kFenced);
   EXPECT_NE(old_owner->last_error().find("FENCED"), std::string::npos) << old_owner->last_error();
   EXPECT_EQ(new_owner->write(frame(5)), WriteResult::kWritten);
   EXPECT_EQ(old_owner->write(frame(6)), WriteResult::kFenced);
   EXPECT_EQ(old_owner->stats().dropped, 2u);
+  // Each owner's first frame is a keyframe marked discont (flags 1 + 2), the rest keyframes.
+  EXPECT_EQ(redis.stream_field("relais:{cam}:frames", "f"),
+            (std::vector<std::string>{"3", "1", "1", "3", "1"}));
   EXPECT_EQ(redis.cli("HGET 'relais:{cam}:meta' epoch"), "2");
   EXPECT_EQ(redis.stream_field("relais:{cam}:frames", "e"),
             (std::vector<std::string>{"1", "1", "1", "2", "2"}));
