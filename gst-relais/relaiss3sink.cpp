@@ -296,9 +296,13 @@ static std::shared_ptr<UploadWorker> ensure_worker(RelaisS3Sink* self) {
   cb.on_retry = [element](const S3Error& e, guint attempt, guint delay) {
     GST_WARNING_OBJECT(element, "%s; attempt %u in %u ms", e.describe().c_str(), attempt, delay);
   };
-  cb.on_abort_failed = [element](const std::string& id, const S3Error& e) {
-    GST_WARNING_OBJECT(element, "could not abort multipart upload %s, its parts may remain: %s",
-                       id.c_str(), e.describe().c_str());
+  cb.on_abort_failed = [element, config](const std::string& id, const S3Error& e) {
+    GST_ELEMENT_WARNING(element, RESOURCE, WRITE,
+                        ("Could not abort the unfinished multipart upload %s of %s: its parts "
+                         "remain stored (and billed) until it is aborted (AbortMultipartUpload) "
+                         "or a lifecycle rule (AbortIncompleteMultipartUpload) removes it.",
+                         id.c_str(), relais::s3_target(config).c_str()),
+                        ("%s", e.describe().c_str()));
   };
   std::string error;
   std::shared_ptr<UploadWorker> w = UploadWorker::start(config, cb, &error);

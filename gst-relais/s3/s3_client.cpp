@@ -51,6 +51,29 @@ bool retryable_status(guint status, const std::string& code) {
 
 }  // namespace
 
+std::string multipart_etag(const std::vector<CompletedPart>& parts) {
+  GChecksum* md5 = g_checksum_new(G_CHECKSUM_MD5);
+  bool ok = !parts.empty();
+  for (const auto& p : parts) {
+    std::string hex = p.etag;
+    if (hex.size() == 34 && hex.front() == '"' && hex.back() == '"') hex = hex.substr(1, 32);
+    if (hex.size() != 32) ok = false;
+    guint8 digest[16];
+    for (size_t i = 0; ok && i < 16; ++i) {
+      int hi = g_ascii_xdigit_value(hex[2 * i]), lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+      if (hi < 0 || lo < 0) ok = false;
+      digest[i] = static_cast<guint8>(hi * 16 + lo);
+    }
+    if (!ok) break;
+    g_checksum_update(md5, digest, sizeof digest);
+  }
+  std::string out = ok ? "\"" + std::string(g_checksum_get_string(md5)) + "-" +
+                             std::to_string(parts.size()) + "\""
+                       : "";
+  g_checksum_free(md5);
+  return out;
+}
+
 struct S3Client::Call {
   const char* operation;
   const char* method;
@@ -67,6 +90,7 @@ struct S3Client::Response {
   Bytes body;
   std::string etag;
   std::string request_id;
+  guint64 content_length = 0;
 };
 
 std::string S3Error::describe() const {
@@ -374,6 +398,8 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
     const char* etag = soup_message_headers_get_one(rh, "ETag");
     const char* rid = soup_message_headers_get_one(rh, "x-amz-request-id");
     response->etag = etag ? etag : "";
+    response->content_length =
+        static_cast<guint64>(std::max<goffset>(soup_message_headers_get_content_length(rh), 0));
     response->request_id = rid ? rid : "";
     std::string doc(reinterpret_cast<const char*>(response->body.data()), response->body.size());
     // CompleteMultipartUpload may answer 200 with an <Error> document.
@@ -507,6 +533,19 @@ bool S3Client::abort_multipart_upload(const std::string& bucket, const std::stri
   Call call{"AbortMultipartUpload", "DELETE", bucket, key, {{"uploadId", upload_id}}, Bytes(), ""};
   Response r;
   return execute(call, &r, error);
+}
+
+bool S3Client::head_object(const std::string& bucket, const std::string& key, guint64* size,
+                           std::string* etag, S3Error* error) {
+  Call call{"HeadObject", "HEAD", bucket, key, {}, Bytes(), ""};
+  Response r;
+  if (!execute(call, &r, error)) {
+    if (error->status == 404 && error->code.empty()) error->code = "NoSuchKey";
+    return false;
+  }
+  *size = r.content_length;
+  *etag = r.etag;
+  return true;
 }
 
 bool S3Client::get_object(const std::string& bucket, const std::string& key, Bytes* body,

@@ -76,6 +76,11 @@ struct CompletedPart {
   std::string etag;
 };
 
+// The ETag S3 gives an object assembled from `parts` (sorted by number): the
+// MD5 of their MD5s, then -N, quoted. Empty when a part's ETag is not an MD5
+// (SSE-KMS, some S3-compatible servers).
+std::string multipart_etag(const std::vector<CompletedPart>& parts);
+
 class S3Client {
  public:
   // Checks the configuration (endpoint URI, credentials); on failure returns
@@ -97,6 +102,9 @@ class S3Client {
                                  const std::vector<CompletedPart>& parts, S3Error* error);
   bool abort_multipart_upload(const std::string& bucket, const std::string& key,
                               const std::string& upload_id, S3Error* error);
+  // Size and ETag of an object (404: kRejected with code NoSuchKey).
+  bool head_object(const std::string& bucket, const std::string& key, guint64* size,
+                   std::string* etag, S3Error* error);
   // Reads a whole object (status 404 gives kRejected with code NoSuchKey).
   bool get_object(const std::string& bucket, const std::string& key, Bytes* body, S3Error* error);
 

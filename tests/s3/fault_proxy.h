@@ -22,10 +22,11 @@ namespace relais::test {
 class FaultProxy {
  public:
   enum class Action {
-    kStatus,   // answer `status` with an S3 error document (or `body`)
-    kReset,    // close the connection without answering
-    kStall,    // answer nothing for `stall_ms`, then 503
-    kGarbage,  // answer 200 with a body that is not S3 XML
+    kStatus,      // answer `status` with an S3 error document (or `body`)
+    kReset,       // close the connection without answering
+    kStall,       // answer nothing for `stall_ms`, then 503
+    kGarbage,     // answer 200 with a body that is not S3 XML
+    kLoseAnswer,  // forward to s3rver (which acts on it), then close without answering
   };
   struct Rule {
     std::string operation;  // PutObject, UploadPart, CreateMultipartUpload, ...
@@ -59,6 +60,11 @@ class FaultProxy {
       Rule r = fail(op, times, 503, "");
       r.action = Action::kStall;
       r.stall_ms = ms;
+      return r;
+    }
+    static Rule lose_answer(const std::string& op, int times) {
+      Rule r = fail(op, times, 0, "");
+      r.action = Action::kLoseAnswer;
       return r;
     }
     static Rule garbage(const std::string& op, int times) {

@@ -513,6 +513,48 @@ TEST_F(RelaisS3SinkTest, MissingBucketFailsWithoutObject) {
   EXPECT_NE(r.message.find("NoSuchBucket"), std::string::npos) << r.message;
 }
 
+TEST_F(RelaisS3SinkTest, CompletionWhoseAnswerIsLostIsNotAFailure) {
+  START_PROXY(proxy);
+  // s3rver completes the object, but the answer never arrives: the retries
+  // fail (s3rver answers 500 where AWS says 404 NoSuchUpload), and HEAD shows
+  // the object, its size and ETag ours.
+  proxy.add_rule(FaultProxy::Rule::lose_answer("CompleteMultipartUpload", 1));
+  std::string data = relais::test::test_bytes(12 * kMiB, 26);
+  RunResult r = push(props(proxy.endpoint(), "lost/complete.bin"), data, "lost/complete.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  EXPECT_GE(proxy.count("CompleteMultipartUpload"), 2);
+  EXPECT_EQ(proxy.count("HeadObject"), 1);
+  EXPECT_EQ(proxy.count("AbortMultipartUpload"), 0);
+}
+
+TEST_F(RelaisS3SinkTest, A404IsReportedByItsS3ErrorCode) {
+  START_PROXY(proxy);
+  proxy.add_rule(FaultProxy::Rule::fail("UploadPart", -1, 404, "NoSuchUpload"));
+  RunResult r = push(props(proxy.endpoint(), "gone/obj.bin"),
+                     relais::test::test_bytes(12 * kMiB, 27), "gone/obj.bin");
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.code, GST_RESOURCE_ERROR_WRITE);
+  EXPECT_NE(r.message.find("NoSuchUpload"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("aborted or expired"), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.find("does not exist"), std::string::npos) << r.message;
+}
+
+TEST_F(RelaisS3SinkTest, AFailedAbortIsAWarning) {
+  START_PROXY(proxy);
+  proxy.add_rule(FaultProxy::Rule::fail("UploadPart", -1, 403, "AccessDenied"));
+  proxy.add_rule(FaultProxy::Rule::fail("AbortMultipartUpload", -1, 503, "SlowDown"));
+  RunResult r = push(props(proxy.endpoint(), "noabort/obj.bin"),
+                     relais::test::test_bytes(12 * kMiB, 28), "noabort/obj.bin");
+  ASSERT_TRUE(r.error);
+  EXPECT_GE(proxy.count("AbortMultipartUpload"), 1);
+  bool warned = false;
+  for (const auto& w : r.warnings)
+    warned |= w.find("Could not abort the unfinished multipart upload") != std::string::npos &&
+              w.find("noabort/obj.bin") != std::string::npos;
+  EXPECT_TRUE(warned) << r.warnings.size() << " warnings";
+}
+
 TEST_F(RelaisS3SinkTest, PersistentFailureAbortsTheUploadAndPostsNoEos) {
   START_PROXY(proxy);
   proxy.add_rule(FaultProxy::Rule::fail("UploadPart", -1, 503, "SlowDown"));
