@@ -3,7 +3,7 @@
 // with SIGKILL and times until another node's first frame reaches Redis (the
 // stream meta's writer names the new node), then restarts the killed node.
 // Prints the median beside the lease TTL.
-#include <gio/gio.h>
+#include <glib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -11,10 +11,15 @@
 #include <thread>
 
 #include "bench_util.h"
+#include "cluster_node.h"
 #include "redis_connection.h"
+#include "redis_server.h"
 #include "redis_uri.h"
 
-using namespace relais::bench;
+using relais::bench::Clock;
+using relais::bench::print_result;
+using relais::bench::seconds_since;
+using relais::test::ClusterNode;
 using namespace std::chrono_literals;
 
 namespace {
@@ -22,45 +27,6 @@ namespace {
 constexpr int kLeaseTtlMs = 2000;
 constexpr int kHeartbeatMs = 300;
 constexpr int kRuns = 5;
-
-struct Node {
-  std::string id;
-  int port = 0;
-  GSubprocess* process = nullptr;
-  bool start(int redis_port, const std::string& pipelines) {
-    if (port == 0) port = free_loopback_port();
-    std::vector<std::string> args = {RELAIS_SERVER_BIN, "--host", "127.0.0.1", "--port",
-                                     std::to_string(port), "--storage-type", "redis",
-                                     "--redis-url", "127.0.0.1:" + std::to_string(redis_port),
-                                     "--node-id", id, "--heartbeat-ms",
-                                     std::to_string(kHeartbeatMs), "--lease-ttl-ms",
-                                     std::to_string(kLeaseTtlMs), "--pipelines", pipelines,
-                                     "--log-level", "error"};
-    std::vector<const gchar*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    argv.push_back(nullptr);
-    GError* error = nullptr;
-    process = g_subprocess_newv(argv.data(), G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
-    if (!process) {
-      std::fprintf(stderr, "failover bench: %s\n", error->message);
-      g_error_free(error);
-      return false;
-    }
-    return wait_for_port(port, 10s);
-  }
-  void kill() {
-    if (!process) return;
-    g_subprocess_force_exit(process);
-    g_subprocess_wait(process, nullptr, nullptr);
-    g_clear_object(&process);
-  }
-  void stop() {
-    if (!process) return;
-    g_subprocess_send_signal(process, SIGTERM);
-    g_subprocess_wait(process, nullptr, nullptr);
-    g_clear_object(&process);
-  }
-};
 
 std::string get(relais::store::RedisConnection* c, const std::vector<std::string_view>& cmd) {
   relais::store::RedisReplyPtr reply;
@@ -77,22 +43,28 @@ long long live_nodes(relais::store::RedisConnection* c) {
 }  // namespace
 
 int main() {
-  RedisServer redis;
+  g_setenv("RELAIS_BUILD_DIR", RELAIS_BUILD_DIR, FALSE);  // where ClusterNode finds the server
+  relais::test::RedisServer redis;
   std::string error;
   if (!redis.start(&error)) {
     std::fprintf(stderr, "failover bench: %s\n", error.c_str());
     return 1;
   }
-  TempDir dir;
+  relais::test::TempDir dir;
   const std::string pipelines = dir.file("pipelines.json");
   const char* json =
       "{\"pipelines\":[{\"name\":\"cam\",\"launch\":\"videotestsrc is-live=true ! "
       "video/x-raw,width=160,height=120,framerate=30/1 ! relaisstoresink stream=cam\"}]}";
   g_file_set_contents(pipelines.c_str(), json, -1, nullptr);
-  std::map<std::string, Node> nodes;
+  std::map<std::string, ClusterNode> nodes;
   for (const char* id : {"node-a", "node-b", "node-c"}) {
-    nodes[id].id = id;
-    if (!nodes[id].start(redis.port(), pipelines)) return 1;
+    ClusterNode& n = nodes[id];
+    n.id = id;
+    n.redis_port = redis.port();
+    n.heartbeat_ms = kHeartbeatMs;
+    n.lease_ttl_ms = kLeaseTtlMs;
+    n.pipelines_file = pipelines;
+    if (!n.start(dir)) return 1;
   }
   relais::store::RedisEndpoint ep;
   ep.host = "127.0.0.1";
@@ -115,7 +87,7 @@ int main() {
       return 1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(kLeaseTtlMs));  // a few renewals
-    nodes[owner].kill();
+    nodes[owner].process.kill();
     const auto killed = Clock::now();
     std::string next;
     while (Clock::now() - killed < std::chrono::milliseconds(10 * kLeaseTtlMs)) {
@@ -128,11 +100,11 @@ int main() {
       return 1;
     }
     times_ms.push_back(seconds_since(killed) * 1000);
-    std::fprintf(stderr, "failover %d: %s -> %s in %.0f ms\n", run + 1, owner.c_str(),
-                 next.c_str(), times_ms.back());
-    if (!nodes[owner].start(redis.port(), pipelines)) return 1;
+    std::fprintf(stderr, "failover %d: %s -> %s in %.0f ms\n", run + 1, owner.c_str(), next.c_str(),
+                 times_ms.back());
+    if (!nodes[owner].start(dir)) return 1;
   }
-  for (auto& [id, n] : nodes) n.stop();
+  for (auto& [id, n] : nodes) n.process.stop();
   std::sort(times_ms.begin(), times_ms.end());
   print_result("cluster_failover_kill9", "ms", times_ms[times_ms.size() / 2], "lease_ttl_ms",
                kLeaseTtlMs, false);
