@@ -528,6 +528,24 @@ TEST_F(RelaisS3SinkTest, CompletionWhoseAnswerIsLostIsNotAFailure) {
   EXPECT_EQ(proxy.count("AbortMultipartUpload"), 0);
 }
 
+TEST_F(RelaisS3SinkTest, PartsAndPutsWhoseAnswerIsLostAreSentAgain) {
+  START_PROXY(proxy);
+  proxy.add_rule(FaultProxy::Rule::lose_answer("UploadPart", 2));
+  proxy.add_rule(FaultProxy::Rule::lose_answer("PutObject", 1));
+  std::string data = relais::test::test_bytes(12 * kMiB, 29);
+  RunResult r = push(props(proxy.endpoint(), "lost/parts.bin"), data, "lost/parts.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_EQ(r.object_at_eos_bytes.size(), data.size());
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  expect_all_signed(proxy);  // every body sent is the one signed
+  EXPECT_EQ(proxy.count("UploadPart"), 3 + 2);
+  std::string small = relais::test::test_bytes(1000, 30);
+  r = push(props(proxy.endpoint(), "lost/put.bin"), small, "lost/put.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_EQ(r.object_at_eos_bytes, small);
+  EXPECT_EQ(proxy.count("PutObject"), 2);
+}
+
 TEST_F(RelaisS3SinkTest, A404IsReportedByItsS3ErrorCode) {
   START_PROXY(proxy);
   proxy.add_rule(FaultProxy::Rule::fail("UploadPart", -1, 404, "NoSuchUpload"));
