@@ -23,6 +23,7 @@ benches=(
   "$BUILD/bench/relais-bench-rtsp-ingest"
   "$BUILD/bench/relais-bench-s3"
   "$BUILD/bench/relais-bench-whep-viewers"
+  "$BUILD/bench/relais-bench-failover"
 )
 
 export GST_PLUGIN_PATH="$BUILD/gst-relais${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"

@@ -6,8 +6,9 @@
  * `part-size` go up in one PUT; larger ones as a multipart upload whose parts
  * are sent four at a time from worker threads, so the streaming thread only
  * waits when the bounded queue of parts is full. Requests are signed with AWS Signature
- * Version 4 (payload hash included). 5xx answers, timeouts and broken
- * connections are retried with exponential back-off; 4xx answers fail at once.
+ * Version 4 (payload hash included). 5xx answers, stalls (no byte moved for
+ * request-timeout) and broken connections are retried with exponential
+ * back-off; 4xx answers fail at once.
  * EOS completes the object before the element posts EOS; an upload that fails
  * or is stopped before EOS is aborted, so an object is either complete or
  * absent.
@@ -295,9 +296,13 @@ static std::shared_ptr<UploadWorker> ensure_worker(RelaisS3Sink* self) {
   cb.on_retry = [element](const S3Error& e, guint attempt, guint delay) {
     GST_WARNING_OBJECT(element, "%s; attempt %u in %u ms", e.describe().c_str(), attempt, delay);
   };
-  cb.on_abort_failed = [element](const std::string& id, const S3Error& e) {
-    GST_WARNING_OBJECT(element, "could not abort multipart upload %s, its parts may remain: %s",
-                       id.c_str(), e.describe().c_str());
+  cb.on_abort_failed = [element, config](const std::string& id, const S3Error& e) {
+    GST_ELEMENT_WARNING(element, RESOURCE, WRITE,
+                        ("Could not abort the unfinished multipart upload %s of %s: its parts "
+                         "remain stored (and billed) until it is aborted (AbortMultipartUpload) "
+                         "or a lifecycle rule (AbortIncompleteMultipartUpload) removes it.",
+                         id.c_str(), relais::s3_target(config).c_str()),
+                        ("%s", e.describe().c_str()));
   };
   std::string error;
   std::shared_ptr<UploadWorker> w = UploadWorker::start(config, cb, &error);
@@ -416,14 +421,16 @@ static GstFlowReturn relais_s3_sink_render(GstBaseSink* sink, GstBuffer* buffer)
                       ("gst_buffer_map failed"));
     return GST_FLOW_ERROR;
   }
-  switch (w->write(map.data(), map.size())) {
-    case UploadWorker::Result::kOk:
-      return GST_FLOW_OK;
-    case UploadWorker::Result::kInterrupted:
-      return GST_FLOW_FLUSHING;
-    case UploadWorker::Result::kFailed:
-      break;
+  UploadWorker::Result r = w->write(map.data(), map.size());
+  // unlock() interrupted the wait for room (the bytes are kept). Going to
+  // PAUSED, wait in preroll until PLAYING and carry on; a flush or READY ends
+  // the wait with FLUSHING.
+  while (r == UploadWorker::Result::kInterrupted) {
+    GstFlowReturn ret = gst_base_sink_wait_preroll(sink);
+    if (ret != GST_FLOW_OK) return ret;
+    r = w->write(nullptr, 0);
   }
+  if (r == UploadWorker::Result::kOk) return GST_FLOW_OK;
   if (self->priv->completed) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED,
                       ("Data after EOS: %s is already complete. Set the element to READY to "
@@ -444,6 +451,11 @@ static gboolean relais_s3_sink_event(GstBaseSink* sink, GstEvent* event) {
     }
     GST_DEBUG_OBJECT(self, "EOS: completing %s", relais::s3_target(self->priv->config).c_str());
     UploadWorker::Result r = w->finish();
+    // As in render() (the preroll lock is held here too): interrupted going
+    // to PAUSED, wait until PLAYING and keep waiting for the object.
+    while (r == UploadWorker::Result::kInterrupted &&
+           gst_base_sink_wait_preroll(sink) == GST_FLOW_OK)
+      r = w->finish();
     if (r != UploadWorker::Result::kOk) {
       GST_DEBUG_OBJECT(self, "EOS not forwarded: upload %s",
                        r == UploadWorker::Result::kFailed ? "failed" : "interrupted");
@@ -526,8 +538,11 @@ static void relais_s3_sink_class_init(RelaisS3SinkClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_REQUEST_TIMEOUT,
       g_param_spec_int64("request-timeout", "Request timeout",
-                         "Time limit for each attempt of each request, in ms; -1 = no limit", -1,
-                         G_MAXINT32, DEFAULT_REQUEST_TIMEOUT, rw));
+                         "Inactivity limit for each attempt of each request, in ms: an attempt "
+                         "fails (and is retried) when no byte has moved for this long, so a slow "
+                         "link whose bytes keep moving is never cut off. CompleteMultipartUpload "
+                         "may take up to 10 minutes to begin its answer; -1 = no limit",
+                         -1, G_MAXINT32, DEFAULT_REQUEST_TIMEOUT, rw));
   add_string(PROP_CONTENT_TYPE, "content-type", "Content type",
              "Content-Type of the object. Unset: from the caps (video/mpegts -> video/MP2T, "
              "video/quicktime -> video/mp4, matroska, webm), else binary/octet-stream");

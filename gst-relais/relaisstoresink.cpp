@@ -20,6 +20,7 @@
 
 #include "elements.h"
 #include "gst_handles.h"
+#include "redact.h"
 #include "store_frame_convert.h"
 #include "store_settings.h"
 
@@ -30,14 +31,24 @@ namespace {
 
 constexpr guint DEFAULT_MAX_FRAMES = 600;
 constexpr guint64 DEFAULT_MAX_AGE = 30 * GST_SECOND;
+constexpr gint64 DEFAULT_FENCE_EPOCH = 0;
 
-enum { PROP_0, PROP_STORE, PROP_STREAM, PROP_MAX_FRAMES, PROP_MAX_AGE, PROP_STATS };
+enum {
+  PROP_0,
+  PROP_STORE,
+  PROP_STREAM,
+  PROP_MAX_FRAMES,
+  PROP_MAX_AGE,
+  PROP_FENCE_EPOCH,
+  PROP_STATS
+};
 
 struct Settings {
   std::string store;  // empty: RELAIS_STORAGE_* or memory://
   std::string stream;
   guint max_frames = DEFAULT_MAX_FRAMES;
   guint64 max_age = DEFAULT_MAX_AGE;
+  gint64 fence_epoch = DEFAULT_FENCE_EPOCH;
 };
 
 struct Private {
@@ -49,6 +60,7 @@ struct Private {
   relais::store::CapsString caps;
   std::string active_uri;
   std::string active_stream;
+  gint64 fence_epoch = 0;
 };
 
 }  // namespace
@@ -96,6 +108,9 @@ static void relais_store_sink_set_property(GObject* object, guint prop_id, const
     case PROP_MAX_AGE:
       s.max_age = g_value_get_uint64(value);
       break;
+    case PROP_FENCE_EPOCH:
+      s.fence_epoch = g_value_get_int64(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -122,6 +137,9 @@ static void relais_store_sink_get_property(GObject* object, guint prop_id, GValu
       break;
     case PROP_MAX_AGE:
       g_value_set_uint64(value, s.max_age);
+      break;
+    case PROP_FENCE_EPOCH:
+      g_value_set_int64(value, s.fence_epoch);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -153,12 +171,16 @@ static gboolean relais_store_sink_start(GstBaseSink* sink) {
                       ("%s", st.message().c_str()));
     return FALSE;
   }
-  GST_INFO_OBJECT(self, "writing stream '%s' to %s", settings.stream.c_str(), uri.c_str());
+  writer->set_fence_epoch(settings.fence_epoch);
+  GST_INFO_OBJECT(self, "writing stream '%s' to %s (fence epoch %" G_GINT64_FORMAT ")",
+                  settings.stream.c_str(), relais::redact_credentials(uri).c_str(),
+                  settings.fence_epoch);
   std::lock_guard lock(priv->state_mutex);
   priv->store = std::move(store);
   priv->writer = std::move(writer);
   priv->active_uri = uri;
   priv->active_stream = settings.stream;
+  priv->fence_epoch = settings.fence_epoch;
   priv->caps.reset();
   return TRUE;
 }
@@ -236,8 +258,19 @@ static GstFlowReturn relais_store_sink_render(GstBaseSink* sink, GstBuffer* buff
                                 reason);
       break;
     }
+    case relais::store::WriteResult::kFenced: {
+      // A newer owner of this pipeline writes the stream: this copy must stop.
+      std::string reason = priv->writer->last_error();
+      GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
+                        ("Stream '%s' is written by a newer owner (a pipeline lease with a newer "
+                         "epoch); this writer (epoch %" G_GINT64_FORMAT ") is fenced off.",
+                         priv->active_stream.c_str(), priv->fence_epoch),
+                        ("%s", reason.c_str()));
+      return GST_FLOW_ERROR;
+    }
     case relais::store::WriteResult::kReconnected:
-      GST_INFO_OBJECT(self, "reconnected to %s", priv->active_uri.c_str());
+      GST_INFO_OBJECT(self, "reconnected to %s",
+                      relais::redact_credentials(priv->active_uri).c_str());
       relais::post_store_status(GST_ELEMENT(self), "reconnected", priv->active_stream,
                                 priv->active_uri, "");
       break;
@@ -275,6 +308,14 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
                           "Frames older than this (ns) are dropped, keeping the newest keyframe; "
                           "0 = no age limit",
                           0, G_MAXUINT64, DEFAULT_MAX_AGE, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_FENCE_EPOCH,
+      g_param_spec_int64("fence-epoch", "Fence epoch",
+                         "Lease epoch of this writer (relais-server sets it for cluster "
+                         "pipelines): the Redis store refuses its frames once a writer with a "
+                         "newer epoch has written the stream, and the element errors out; "
+                         "0 = not fenced",
+                         0, G_MAXINT64, DEFAULT_FENCE_EPOCH, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_STATS,
       g_param_spec_boxed(

@@ -78,10 +78,22 @@ void post_upload_error(GstElement* element, const s3::UploadConfig& c, const s3:
                        "the bucket's permissions.",
                        target.c_str(), c.bucket.c_str(), c.key.c_str(), what.c_str()),
                       ("%s", detail.c_str()));
-  } else if (e.kind == s3::ErrorKind::kRejected && (e.code == "NoSuchBucket" || e.status == 404)) {
+  } else if (e.kind == s3::ErrorKind::kRejected && e.code == "NoSuchBucket") {
     GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
                       ("S3 bucket '%s' does not exist, so key '%s' could not be written (%s).",
                        c.bucket.c_str(), c.key.c_str(), what.c_str()),
+                      ("%s", detail.c_str()));
+  } else if (e.kind == s3::ErrorKind::kRejected && e.code == "NoSuchUpload") {
+    GST_ELEMENT_ERROR(element, RESOURCE, WRITE,
+                      ("S3 no longer knows the multipart upload of %s (bucket '%s', key '%s'): "
+                       "%s. It was aborted or expired (a lifecycle rule?) before it completed. "
+                       "Nothing was written.",
+                       target.c_str(), c.bucket.c_str(), c.key.c_str(), e.describe().c_str()),
+                      ("%s", detail.c_str()));
+  } else if (e.kind == s3::ErrorKind::kRejected && e.status == 404) {
+    GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
+                      ("S3 answered 404 for %s (bucket '%s', key '%s'): %s. Nothing was written.",
+                       target.c_str(), c.bucket.c_str(), c.key.c_str(), e.describe().c_str()),
                       ("%s", detail.c_str()));
   } else {
     GST_ELEMENT_ERROR(element, RESOURCE, WRITE,

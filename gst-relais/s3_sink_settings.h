@@ -43,8 +43,9 @@ std::string s3_target(const s3::UploadConfig& config);
 // Content type for well-known container caps; empty when unknown.
 std::string content_type_for_caps(GstCaps* caps);
 // Posts the GST_ELEMENT_ERROR for a failed upload: NOT_AUTHORIZED for refused
-// credentials, NOT_FOUND for a missing bucket, WRITE otherwise; the message
-// names bucket, key and the S3 error code.
+// credentials, NOT_FOUND for a missing bucket (NoSuchBucket) or another 404,
+// WRITE otherwise (NoSuchUpload: the upload was aborted or expired); the
+// message names bucket, key and the S3 error code.
 void post_upload_error(GstElement* element, const s3::UploadConfig& config, const s3::S3Error& e);
 
 }  // namespace relais

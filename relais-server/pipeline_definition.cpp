@@ -123,6 +123,19 @@ bool parse_definition(const std::string& json, PipelineDefinition* out, std::str
   return definition_from_json(json_parser_get_root(parser.get()), out, error);
 }
 
+std::string definition_to_json(const PipelineDefinition& definition) {
+  JsonBuilderPtr b(json_builder_new());
+  json_builder_begin_object(b.get());
+  json_builder_set_member_name(b.get(), "name");
+  json_builder_add_string_value(b.get(), definition.name.c_str());
+  json_builder_set_member_name(b.get(), "launch");
+  json_builder_add_string_value(b.get(), definition.launch.c_str());
+  json_builder_set_member_name(b.get(), "restart");
+  json_builder_add_string_value(b.get(), restart_policy_name(definition.restart));
+  json_builder_end_object(b.get());
+  return to_json(b.get());
+}
+
 bool parse_definitions_file_text(const std::string& json, std::vector<PipelineDefinition>* out,
                                  std::vector<std::string>* entry_errors, std::string* error) {
   if (has_nul(json, error)) return false;

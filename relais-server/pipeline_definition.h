@@ -16,6 +16,7 @@ struct PipelineDefinition {
   std::string name;
   std::string launch;
   RestartPolicy restart = RestartPolicy::kAlways;
+  bool operator==(const PipelineDefinition&) const = default;
 };
 
 const char* restart_policy_name(RestartPolicy policy);
@@ -30,6 +31,9 @@ bool definition_from_json(JsonNode* node, PipelineDefinition* out, std::string* 
 
 // Parses one definition from JSON text (the body of POST /api/v1/pipelines).
 bool parse_definition(const std::string& json, PipelineDefinition* out, std::string* error);
+
+// The JSON object {"name", "launch", "restart"} that parse_definition reads back.
+std::string definition_to_json(const PipelineDefinition& definition);
 
 // A definitions file: {"pipelines": [ ... ]}. Entries that are malformed are
 // reported in *entry_errors and skipped; a file that is not such a document

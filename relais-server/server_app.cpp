@@ -3,17 +3,26 @@
 #include <algorithm>
 
 #include "config.h"  // generated: VERSION, RELAIS_HAVE_REDIS
+#include "redact.h"
 #include "server_log.h"
 #if RELAIS_HAVE_REDIS
+#include "cluster/cluster_api.h"
+#include "cluster/lease_manager.h"
+#include "cluster/lease_runner.h"
 #include "cluster/node_registry.h"
 #endif
 
 namespace relais::server {
 
 #if RELAIS_HAVE_REDIS
-// The registry and the main-context timer that hands it this node's load.
+// The registry and the main-context timer that hands it this node's load;
+// the pipeline leases: the runner outlives the lease thread that notifies it,
+// which outlives the API whose workers wake it.
 struct ServerApp::Cluster {
   std::unique_ptr<cluster::NodeRegistry> registry;
+  std::unique_ptr<cluster::LeaseRunner> runner;
+  std::unique_ptr<cluster::LeaseManager> leases;
+  std::unique_ptr<cluster::ClusterApi> api;
   guint load_timer = 0;
   GMainContext* context = nullptr;
   ~Cluster() {
@@ -46,6 +55,16 @@ bool ServerApp::load_pipelines(std::string* error) {
   std::vector<std::string> entry_errors;
   if (!load_definitions_file(config_.pipelines_file, &defs, &entry_errors, error)) return false;
   for (const auto& e : entry_errors) log_error("%s: %s", config_.pipelines_file.c_str(), e.c_str());
+#if RELAIS_HAVE_REDIS
+  if (cluster_ && cluster_->leases) {
+    // Cluster pipelines: the file's definitions go to Redis, leases decide
+    // which node runs each.
+    log_info("%zu cluster pipeline definition(s) from %s", defs.size(),
+             config_.pipelines_file.c_str());
+    cluster_->leases->upsert(std::move(defs));
+    return true;
+  }
+#endif
   for (const auto& def : defs) {
     std::string why;
     manager_.add(def, true, &why);
@@ -57,7 +76,7 @@ bool ServerApp::load_pipelines(std::string* error) {
 bool ServerApp::listen(std::string* error) {
   if (!http_.listen(config_.host, config_.port, error)) return false;
   log_info("listening on http://%s:%d/ (store %s, admin API %s)", config_.host.c_str(), port(),
-           config_.store_uri().c_str(),
+           redact_credentials(config_.store_uri()).c_str(),
            config_.api_token.empty() ? "loopback only" : "with bearer token");
   return true;
 }
@@ -79,11 +98,26 @@ bool ServerApp::join_cluster(std::string* error) {
                         : config_.public_url;
   self.version = VERSION;
   self.started_unix_ms = g_get_real_time() / 1000;
+  // The stream meta's `writer` field names this node.
+  g_setenv("RELAIS_NODE_NAME", self.id.c_str(), TRUE);
   cluster_ = std::make_unique<Cluster>();
   cluster_->context = context_;
   cluster_->registry =
       std::make_unique<cluster::NodeRegistry>(endpoint, self, config_.heartbeat_ms);
   cluster::NodeRegistry* registry = cluster_->registry.get();
+  cluster_->runner = std::make_unique<cluster::LeaseRunner>(&manager_, context_);
+  cluster::LeaseRunner* runner = cluster_->runner.get();
+  cluster::LeaseManager::Options lease_options;
+  lease_options.endpoint = endpoint;
+  lease_options.node_id = self.id;
+  lease_options.ttl_ms = config_.lease_ttl_ms;
+  lease_options.live_nodes = [registry] { return registry->nodes(); };
+  lease_options.changed = [runner] { runner->notify(); };
+  cluster_->leases = std::make_unique<cluster::LeaseManager>(lease_options);
+  runner->attach(cluster_->leases.get());
+  cluster_->api = std::make_unique<cluster::ClusterApi>(cluster_->leases.get(), endpoint,
+                                                        config_.api_token, context_);
+  cluster_->api->register_routes(&http_);
   api_.set_nodes_provider([registry] { return registry->nodes(); });
   api_.add_metrics_provider([registry] {
     return "# HELP relais_cluster_nodes Live nodes of the cluster, as this node last saw them.\n"
@@ -103,8 +137,9 @@ bool ServerApp::join_cluster(std::string* error) {
   g_source_set_callback(timer, update_load, this, nullptr);
   cluster_->load_timer = g_source_attach(timer, context_);
   g_source_unref(timer);
-  log_info("cluster node %s (%s), heartbeat every %lld ms", self.id.c_str(),
-           self.public_url.c_str(), static_cast<long long>(config_.heartbeat_ms));
+  log_info("cluster node %s (%s), heartbeat every %lld ms, pipeline leases of %lld ms",
+           self.id.c_str(), self.public_url.c_str(), static_cast<long long>(config_.heartbeat_ms),
+           static_cast<long long>(config_.lease_ttl_ms));
 #else
   *error = "this build has no Redis support";
   return false;
@@ -113,9 +148,10 @@ bool ServerApp::join_cluster(std::string* error) {
 }
 
 void ServerApp::shutdown() {
-  cluster_.reset();  // leaves the registry first
   http_.close();
+  // Pipelines stop before their leases are released: the next owner may start at once.
   manager_.clear();
+  cluster_.reset();  // releases the leases, leaves the registry
 }
 
 }  // namespace relais::server

@@ -93,6 +93,10 @@ bool apply(Config* c, const std::string& key, const std::string& value, const st
     if (!parse_ms(value, &c->heartbeat_ms)) {
       return bad("'" + value + "' is not a period in milliseconds (10 or more)");
     }
+  } else if (key == "RELAIS_LEASE_TTL_MS") {
+    if (!parse_ms(value, &c->lease_ttl_ms) || c->lease_ttl_ms < 300) {
+      return bad("'" + value + "' is not a lease TTL in milliseconds (300 or more)");
+    }
   }
   return true;
 }
@@ -132,6 +136,8 @@ constexpr FlagSpec kFlags[] = {
      "URL clients reach this node by (default http://HOST:PORT)"},
     {"heartbeat-ms", "RELAIS_HEARTBEAT_MS", "MS",
      "Cluster heartbeat period; a node drops out after 3 missed (default 2000)"},
+    {"lease-ttl-ms", "RELAIS_LEASE_TTL_MS", "MS",
+     "Cluster pipeline lease TTL, renewed every third of it (default 6000)"},
 };
 constexpr size_t kFlagCount = sizeof(kFlags) / sizeof(kFlags[0]);
 

@@ -34,6 +34,8 @@ struct Config {
   std::string node_id;
   std::string public_url;
   int64_t heartbeat_ms = 2000;
+  // Cluster pipeline lease TTL; renewed every third of it.
+  int64_t lease_ttl_ms = 6000;
 
   // The frame store URI these settings select ("memory://" or "redis://...").
   std::string store_uri() const;

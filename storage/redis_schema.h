@@ -26,6 +26,27 @@ inline constexpr std::string_view kPts = "pts";
 inline constexpr std::string_view kDts = "dts";
 inline constexpr std::string_view kDuration = "dur";
 inline constexpr std::string_view kCaps = "c";
+inline constexpr std::string_view kEpoch = "e";  // the writer's fence epoch, when fenced
+// Meta field: the newest fence epoch that wrote the stream.
+inline constexpr std::string_view kMetaEpoch = "epoch";
+
+// Fenced XADD, atomic in the stream's slot. KEYS[1] = frames key, KEYS[2] =
+// meta key; ARGV[1] = the writer's epoch, ARGV[2..] = XADD's arguments after
+// the key. Refuses ("FENCED ...") when the meta names a newer epoch, else
+// records the epoch and adds the entry (with field e = epoch).
+inline constexpr const char* kFencedXaddScript = R"lua(
+local newest = tonumber(redis.call('HGET', KEYS[2], 'epoch') or '0')
+local mine = tonumber(ARGV[1])
+if mine < newest then
+  return redis.error_reply('FENCED stream written by epoch ' .. newest .. ', this writer has ' .. mine)
+end
+if mine > newest then redis.call('HSET', KEYS[2], 'epoch', ARGV[1]) end
+local args = {}
+for i = 2, #ARGV do args[#args + 1] = ARGV[i] end
+args[#args + 1] = 'e'
+args[#args + 1] = ARGV[1]
+return redis.call('XADD', KEYS[1], unpack(args))
+)lua";
 
 // A Redis Stream entry id, "<ms>-<seq>".
 struct StreamId {

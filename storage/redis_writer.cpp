@@ -15,6 +15,10 @@ bool is_id_conflict(const redisReply* r) {
   return r->type == REDIS_REPLY_ERROR && std::strstr(r->str, "equal or smaller") != nullptr;
 }
 
+bool is_fenced(const redisReply* r) {
+  return r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "FENCED", 6) == 0;
+}
+
 }  // namespace
 
 RedisWriter::RedisWriter(RedisEndpoint endpoint, std::string stream, Retention retention,
@@ -71,8 +75,9 @@ std::string RedisWriter::trim_threshold(int64_t now_ms, const StreamId& id, bool
   return threshold->str();
 }
 
-Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_conflict) {
+Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_conflict, bool* fenced) {
   *id_conflict = false;
+  *fenced = false;
   int64_t now = wall_clock_ms();
   bool keyframe = frame.is_keyframe();
   std::string id_str = id.str();
@@ -98,6 +103,15 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
   if (frame.dts != kTimeNone) xadd.insert(xadd.end(), {redis_schema::kDts, dts});
   if (frame.duration != kTimeNone) xadd.insert(xadd.end(), {redis_schema::kDuration, dur});
   if (with_caps) xadd.insert(xadd.end(), {redis_schema::kCaps, *frame.caps});
+  std::string epoch_str;
+  if (fence_epoch_ > 0) {
+    // EVAL script 2 frames meta epoch <XADD's arguments after the key>.
+    epoch_str = std::to_string(fence_epoch_);
+    xadd[0] = frames_key_;
+    xadd[1] = meta_key_;
+    xadd.insert(xadd.begin(), {"EVAL", redis_schema::kFencedXaddScript, "2"});
+    xadd.insert(xadd.begin() + 5, epoch_str);
+  }
   // One write, and the payload goes out without being copied.
   Status sent = conn_.send_direct({std::move(xadd)});
   if (!sent.is_ok()) return sent;
@@ -106,6 +120,11 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
   if (!st.is_ok()) return st;  // connection closed by read_reply
   if (is_id_conflict(reply.get())) {
     *id_conflict = true;
+    return Status::ok();
+  }
+  if (is_fenced(reply.get())) {
+    *fenced = true;
+    set_error(std::string("Redis refused a frame of stream '") + stream_ + "': " + reply->str);
     return Status::ok();
   }
   if (reply->type == REDIS_REPLY_ERROR)
@@ -235,19 +254,23 @@ WriteResult RedisWriter::write_within_deadline(const Frame& frame) {
     return refuse("stream '" + frames_key_ + "' has no id left after " + last_id_.str() +
                   " (the last possible)");
   StreamId id = next_id(wall_clock_ms());
-  bool conflict = false;
-  Status st = send(frame, id, &conflict);
+  bool conflict = false, fenced = false;
+  Status st = send(frame, id, &conflict, &fenced);
   if (st.is_ok() && conflict) {
     // Someone else wrote a newer id (another writer, or clocks): resync once.
     Status sync = connect_and_sync();
     if (!sync.is_ok()) return fail(sync);
-    st = send(frame, next_id(wall_clock_ms()), &conflict);
+    st = send(frame, next_id(wall_clock_ms()), &conflict, &fenced);
     if (st.is_ok() && conflict)
       st = {StatusCode::kInternal, "ids in '" + frames_key_ + "' keep conflicting"};
   }
   if (!st.is_ok()) {
     if (st.code() == StatusCode::kUnavailable) return fail(st);
     return refuse(st.message());
+  }
+  if (fenced) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return WriteResult::kFenced;
   }
   need_keyframe_ = false;
   refusal_.clear();

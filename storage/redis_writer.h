@@ -25,13 +25,19 @@ class RedisWriter : public Writer {
   void cancel() override;
   void reset_cancel() override;
   std::string last_error() const override;
+  // A fenced writer takes a stream over from another owner: like after an
+  // outage, its first frame is a keyframe marked discont.
+  void set_fence_epoch(int64_t epoch) override {
+    fence_epoch_ = epoch;
+    need_keyframe_ = need_keyframe_ || epoch > 0;
+  }
 
  private:
   using StreamId = redis_schema::StreamId;
   Status connect_and_sync();
   StreamId next_id(int64_t now_ms);
   std::string trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe);
-  Status send(const Frame& frame, const StreamId& id, bool* id_conflict);
+  Status send(const Frame& frame, const StreamId& id, bool* id_conflict, bool* fenced);
   WriteResult fail(const Status& st);
   WriteResult write_within_deadline(const Frame& frame);
   WriteResult refuse(const std::string& why);
@@ -44,6 +50,7 @@ class RedisWriter : public Writer {
   const std::string meta_key_;
   const Retention retention_;
   const std::string node_;
+  int64_t fence_epoch_ = 0;  // set before the first write; 0 = not fenced
 
   // Used only from the writing thread.
   Backoff backoff_;

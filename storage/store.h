@@ -42,6 +42,8 @@ enum class WriteResult {
   kLost,         // not stored, and the store just became unreachable
   kRefused,      // not stored: the store refused it for a new reason, which
                  // last_error() gives with what to fix (counted in stats)
+  kFenced,       // not stored: a writer with a newer fence epoch has written the
+                 // stream (a cluster pipeline moved to another node): stop writing
 };
 
 class Writer {
@@ -58,6 +60,12 @@ class Writer {
   virtual void reset_cancel() {}
   // The reason for the last failure, empty if none.
   virtual std::string last_error() const = 0;
+  // Fencing (before the first write): frames carry `epoch`, and a store that
+  // supports it refuses them (kFenced) once a frame of a newer epoch has been
+  // stored in the stream; its first stored frame is a keyframe marked discont
+  // (it takes over from another writer). 0 = not fenced. The memory store,
+  // one process, ignores it.
+  virtual void set_fence_epoch(int64_t /*epoch*/) {}
 };
 
 struct ReaderStats {

@@ -1,6 +1,8 @@
 #include "s3_client.h"
 
 #include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <algorithm>
 
@@ -49,6 +51,29 @@ bool retryable_status(guint status, const std::string& code) {
 
 }  // namespace
 
+std::string multipart_etag(const std::vector<CompletedPart>& parts) {
+  GChecksum* md5 = g_checksum_new(G_CHECKSUM_MD5);
+  bool ok = !parts.empty();
+  for (const auto& p : parts) {
+    std::string hex = p.etag;
+    if (hex.size() == 34 && hex.front() == '"' && hex.back() == '"') hex = hex.substr(1, 32);
+    if (hex.size() != 32) ok = false;
+    guint8 digest[16];
+    for (size_t i = 0; ok && i < 16; ++i) {
+      int hi = g_ascii_xdigit_value(hex[2 * i]), lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+      if (hi < 0 || lo < 0) ok = false;
+      digest[i] = static_cast<guint8>(hi * 16 + lo);
+    }
+    if (!ok) break;
+    g_checksum_update(md5, digest, sizeof digest);
+  }
+  std::string out = ok ? "\"" + std::string(g_checksum_get_string(md5)) + "-" +
+                             std::to_string(parts.size()) + "\""
+                       : "";
+  g_checksum_free(md5);
+  return out;
+}
+
 struct S3Client::Call {
   const char* operation;
   const char* method;
@@ -57,6 +82,7 @@ struct S3Client::Call {
   sigv4::Pairs query;
   Bytes body;
   std::string content_type;
+  gint64 answer_timeout_ms = 0;  // wait for the answer to begin beyond request_timeout_ms
 };
 
 struct S3Client::Response {
@@ -64,6 +90,7 @@ struct S3Client::Response {
   Bytes body;
   std::string etag;
   std::string request_id;
+  guint64 content_length = 0;
 };
 
 std::string S3Error::describe() const {
@@ -173,26 +200,88 @@ bool S3Client::sleep_cancellable(guint ms) {
 
 namespace {
 
+// One attempt in flight on the client's context. The deadline is moved on
+// whenever a byte moves, so it bounds inactivity, not the whole request.
 struct Pending {
   bool done = false;
   bool timed_out = false;
-  GBytes* body = nullptr;
+  GInputStream* stream = nullptr;  // the answer's body, once headers are in
+  GBytes* chunk = nullptr;         // the last chunk read
   GError* error = nullptr;
   GCancellable* op = nullptr;  // owned by send_once()
+  GSource* deadline = nullptr;
+  gint64 idle_us = -1;    // < 0: no limit
+  gint64 answer_us = -1;  // from the end of the request to the answer's headers
 };
+
+void touch(Pending* p, gint64 limit_us) {
+  if (p->deadline && limit_us >= 0)
+    g_source_set_ready_time(p->deadline, g_get_monotonic_time() + limit_us);
+}
+
+void on_wrote_data(SoupMessage*, guint, gpointer data) {
+  auto* p = static_cast<Pending*>(data);
+  touch(p, p->idle_us);
+}
+
+void on_wrote_headers(SoupMessage*, gpointer data) {
+  auto* p = static_cast<Pending*>(data);
+  touch(p, p->idle_us);
+}
+
+void on_wrote_body(SoupMessage*, gpointer data) {
+  auto* p = static_cast<Pending*>(data);
+  touch(p, std::max(p->idle_us, p->answer_us));
+}
+
+void on_got_headers(SoupMessage*, gpointer data) {
+  auto* p = static_cast<Pending*>(data);
+  touch(p, p->idle_us);
+}
+
+// Bytes the kernel may hold unsent per connection. Without a bound it takes
+// megabytes at once, and a request on a slow link would look written long
+// before its bytes have gone out (then idle while they drain).
+constexpr int kUnsentLimit = 128 * 1024;
+
+void on_network_event(SoupMessage*, GSocketClientEvent event, GIOStream* connection, gpointer) {
+  if (event != G_SOCKET_CLIENT_CONNECTED || !G_IS_SOCKET_CONNECTION(connection)) return;
+  GSocket* socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(connection));
+  g_socket_set_option(socket, IPPROTO_TCP, TCP_NOTSENT_LOWAT, kUnsentLimit, nullptr);
+}
+
+struct RestartBody {
+  GBytes* body;
+  std::string content_type;
+};
+
+void on_restarted(SoupMessage* msg, gpointer data) {
+  auto* r = static_cast<RestartBody*>(data);
+  soup_message_set_request_body_from_bytes(
+      msg, r->content_type.empty() ? nullptr : r->content_type.c_str(), r->body);
+}
 
 void on_sent(GObject* source, GAsyncResult* result, gpointer data) {
   auto* p = static_cast<Pending*>(data);
-  p->body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &p->error);
+  p->stream = soup_session_send_finish(SOUP_SESSION(source), result, &p->error);
   p->done = true;
 }
 
-gboolean on_timeout(gpointer data) {
+void on_read(GObject* source, GAsyncResult* result, gpointer data) {
+  auto* p = static_cast<Pending*>(data);
+  p->chunk = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, &p->error);
+  p->done = true;
+}
+
+gboolean on_deadline(GSource*, GSourceFunc, gpointer data) {
   auto* p = static_cast<Pending*>(data);
   p->timed_out = true;
   g_cancellable_cancel(p->op);
-  return G_SOURCE_REMOVE;
+  g_source_set_ready_time(p->deadline, -1);
+  return G_SOURCE_CONTINUE;
 }
+
+GSourceFuncs kDeadlineFuncs = {nullptr, nullptr, on_deadline, nullptr, nullptr, nullptr};
 
 void forward_cancel(GCancellable*, gpointer op) {
   g_cancellable_cancel(G_CANCELLABLE(op));
@@ -216,11 +305,17 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
   const Bytes& body = call.body;
   std::string amz_date = amz_now();
 
+  Bytes b;
   if (body || g_strcmp0(call.method, "PUT") == 0 || g_strcmp0(call.method, "POST") == 0) {
-    Bytes b = body ? body : Bytes::copy_of("", 0);
+    b = body ? body : Bytes::copy_of("", 0);
     soup_message_set_request_body_from_bytes(
         msg, call.content_type.empty() ? nullptr : call.content_type.c_str(), b.get());
   }
+  // libsoup re-sends a request by itself when a reused connection closes
+  // before the answer, but (3.2) with the body already consumed: an empty
+  // body under the signature of the full one. Set the body again.
+  RestartBody restart{b.get(), call.content_type};
+  if (b) g_signal_connect(msg, "restarted", G_CALLBACK(on_restarted), &restart);
   soup_message_headers_replace(headers, "x-amz-date", amz_date.c_str());
   soup_message_headers_replace(headers, "x-amz-content-sha256", payload_hash.c_str());
   if (!config_.session_token.empty())
@@ -254,16 +349,45 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
   // Cancelling the client cancels this request (from any thread).
   gulong handler =
       g_cancellable_connect(cancellable_.get(), G_CALLBACK(forward_cancel), p.op, nullptr);
-  GSourcePtr timer;
+  GSourcePtr deadline;
   if (config_.request_timeout_ms >= 0) {
-    timer.reset(g_timeout_source_new(
-        static_cast<guint>(std::min<gint64>(config_.request_timeout_ms, G_MAXUINT))));
-    g_source_set_callback(timer.get(), on_timeout, &p, nullptr);
-    g_source_attach(timer.get(), context_.get());
+    p.idle_us = config_.request_timeout_ms * 1000;
+    p.answer_us = call.answer_timeout_ms * 1000;
+    deadline.reset(g_source_new(&kDeadlineFuncs, sizeof(GSource)));
+    g_source_set_callback(deadline.get(), nullptr, &p, nullptr);
+    p.deadline = deadline.get();
+    touch(&p, p.idle_us);
+    g_source_attach(deadline.get(), context_.get());
   }
-  soup_session_send_and_read_async(session_.get(), msg, G_PRIORITY_DEFAULT, p.op, on_sent, &p);
+  g_signal_connect(msg, "network-event", G_CALLBACK(on_network_event), nullptr);
+  g_signal_connect(msg, "wrote-headers", G_CALLBACK(on_wrote_headers), &p);
+  g_signal_connect(msg, "wrote-body-data", G_CALLBACK(on_wrote_data), &p);
+  g_signal_connect(msg, "wrote-body", G_CALLBACK(on_wrote_body), &p);
+  g_signal_connect(msg, "got-headers", G_CALLBACK(on_got_headers), &p);
+  soup_session_send_async(session_.get(), msg, G_PRIORITY_DEFAULT, p.op, on_sent, &p);
   while (!p.done) g_main_context_iteration(context_.get(), TRUE);
-  timer.reset();
+  // The answer's body, chunk by chunk (AWS keeps a slow completion alive
+  // with whitespace).
+  ObjectPtr<GInputStream> stream(p.stream);
+  GByteArray* body_bytes = g_byte_array_new();
+  while (stream && !p.error) {
+    p.done = false;
+    g_input_stream_read_bytes_async(stream.get(), 65536, G_PRIORITY_DEFAULT, p.op, on_read, &p);
+    while (!p.done) g_main_context_iteration(context_.get(), TRUE);
+    if (!p.chunk) break;
+    gsize n = 0;
+    const void* d = g_bytes_get_data(p.chunk, &n);
+    g_byte_array_append(body_bytes, static_cast<const guint8*>(d), static_cast<guint>(n));
+    g_bytes_unref(p.chunk);
+    p.chunk = nullptr;
+    if (n == 0) break;
+    touch(&p, p.idle_us);
+  }
+  if (stream) g_input_stream_close(stream.get(), nullptr, nullptr);
+  GBytes* received = g_byte_array_free_to_bytes(body_bytes);
+  g_signal_handlers_disconnect_by_data(msg, &p);
+  g_signal_handlers_disconnect_by_data(msg, &restart);
+  deadline.reset();
   g_cancellable_disconnect(cancellable_.get(), handler);
 
   error->status = 0;
@@ -272,9 +396,11 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
   error->request_id.clear();
   bool ok = false;
   if (p.error) {
+    g_bytes_unref(received);
     if (p.timed_out) {
       error->kind = ErrorKind::kTimeout;
-      error->message = "no answer within " + std::to_string(config_.request_timeout_ms) + " ms";
+      error->message = "no byte moved for " + std::to_string(config_.request_timeout_ms) +
+                       " ms (request-timeout)";
     } else if (g_cancellable_is_cancelled(cancellable_.get())) {
       error->kind = ErrorKind::kCancelled;
       error->message = "cancelled";
@@ -285,11 +411,13 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
     g_error_free(p.error);
   } else {
     response->status = soup_message_get_status(msg);
-    response->body = Bytes::adopt(p.body);
+    response->body = Bytes::adopt(received);
     SoupMessageHeaders* rh = soup_message_get_response_headers(msg);
     const char* etag = soup_message_headers_get_one(rh, "ETag");
     const char* rid = soup_message_headers_get_one(rh, "x-amz-request-id");
     response->etag = etag ? etag : "";
+    response->content_length =
+        static_cast<guint64>(std::max<goffset>(soup_message_headers_get_content_length(rh), 0));
     response->request_id = rid ? rid : "";
     std::string doc(reinterpret_cast<const char*>(response->body.data()), response->body.size());
     // CompleteMultipartUpload may answer 200 with an <Error> document.
@@ -412,7 +540,8 @@ bool S3Client::complete_multipart_upload(const std::string& bucket, const std::s
             key,
             {{"uploadId", upload_id}},
             Bytes::copy_of(xml.data(), xml.size()),
-            "application/xml"};
+            "application/xml",
+            kCompleteAnswerMs};
   Response r;
   return execute(call, &r, error);
 }
@@ -422,6 +551,19 @@ bool S3Client::abort_multipart_upload(const std::string& bucket, const std::stri
   Call call{"AbortMultipartUpload", "DELETE", bucket, key, {{"uploadId", upload_id}}, Bytes(), ""};
   Response r;
   return execute(call, &r, error);
+}
+
+bool S3Client::head_object(const std::string& bucket, const std::string& key, guint64* size,
+                           std::string* etag, S3Error* error) {
+  Call call{"HeadObject", "HEAD", bucket, key, {}, Bytes(), ""};
+  Response r;
+  if (!execute(call, &r, error)) {
+    if (error->status == 404 && error->code.empty()) error->code = "NoSuchKey";
+    return false;
+  }
+  *size = r.content_length;
+  *etag = r.etag;
+  return true;
 }
 
 bool S3Client::get_object(const std::string& bucket, const std::string& key, Bytes* body,

@@ -34,19 +34,27 @@ struct ClientConfig {
   bool force_path_style = false;
   std::string access_key;
   std::string secret_key;
-  std::string session_token;          // sent as x-amz-security-token when set
-  gint64 request_timeout_ms = 15000;  // per attempt; < 0: no limit
-  guint retry_attempts = 5;           // attempts per request (>= 1)
-  guint backoff_initial_ms = 100;     // doubled per attempt, with jitter
+  std::string session_token;  // sent as x-amz-security-token when set
+  // Inactivity limit per attempt: the attempt fails when no byte has moved
+  // (request written, answer read) for this long; < 0: no limit. A slow
+  // request whose bytes keep moving is never cut off. CompleteMultipartUpload
+  // may wait up to kCompleteAnswerMs for its answer to begin.
+  gint64 request_timeout_ms = 15000;
+  guint retry_attempts = 5;        // attempts per request (>= 1)
+  guint backoff_initial_ms = 100;  // doubled per attempt, with jitter
   guint backoff_max_ms = 5000;
 };
+
+// How long S3 may take to begin answering CompleteMultipartUpload once the
+// request is written (it can take minutes on AWS).
+inline constexpr gint64 kCompleteAnswerMs = 10 * 60 * 1000;
 
 enum class ErrorKind {
   kNone,
   kRejected,   // 4xx: credentials, missing bucket, bad request; not retried
   kServer,     // 5xx (or 429/RequestTimeout) on every attempt
   kNetwork,    // connection refused/reset, DNS, TLS, on every attempt
-  kTimeout,    // no answer within request_timeout_ms on every attempt
+  kTimeout,    // no byte moved for request_timeout_ms, on every attempt
   kProtocol,   // an answer that is not what S3 sends (no UploadId, ...)
   kCancelled,  // cancel() was called
 };
@@ -67,6 +75,11 @@ struct CompletedPart {
   int number = 0;
   std::string etag;
 };
+
+// The ETag S3 gives an object assembled from `parts` (sorted by number): the
+// MD5 of their MD5s, then -N, quoted. Empty when a part's ETag is not an MD5
+// (SSE-KMS, some S3-compatible servers).
+std::string multipart_etag(const std::vector<CompletedPart>& parts);
 
 class S3Client {
  public:
@@ -89,6 +102,9 @@ class S3Client {
                                  const std::vector<CompletedPart>& parts, S3Error* error);
   bool abort_multipart_upload(const std::string& bucket, const std::string& key,
                               const std::string& upload_id, S3Error* error);
+  // Size and ETag of an object (404: kRejected with code NoSuchKey).
+  bool head_object(const std::string& bucket, const std::string& key, guint64* size,
+                   std::string* etag, S3Error* error);
   // Reads a whole object (status 404 gives kRejected with code NoSuchKey).
   bool get_object(const std::string& bucket, const std::string& key, Bytes* body, S3Error* error);
 

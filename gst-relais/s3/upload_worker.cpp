@@ -106,6 +106,7 @@ UploadWorker::Result UploadWorker::write(const guint8* data, gsize size) {
   }
   // Every byte is kept, even when the wait for room below is interrupted.
   accumulator_.append(data, size);
+  g_checksum_update(md5_.get(), data, static_cast<gssize>(size));
   return send_full_parts();
 }
 
@@ -115,6 +116,10 @@ UploadWorker::Result UploadWorker::finish() {
     if (r == Result::kOk) r = wait_for_room();
     if (r != Result::kOk) return r;
     Bytes tail = accumulator_.take(accumulator_.size(), 0);
+    {
+      std::lock_guard lock(mutex_);
+      object_md5_ = g_checksum_get_string(md5_.get());
+    }
     // An empty tail adds no part, unless it is the whole (empty) object.
     int number = tail.size() > 0 || next_number_ == 0 ? next_number_ + 1 : 0;
     if (number) next_number_ = number;
@@ -216,10 +221,32 @@ bool UploadWorker::process(S3Client* client, const Job& job) {
   std::sort(parts.begin(), parts.end(),
             [](const CompletedPart& a, const CompletedPart& b) { return a.number < b.number; });
   if (!client->complete_multipart_upload(config_.bucket, config_.key, upload_id, parts, &error)) {
-    if (error.kind != ErrorKind::kCancelled) fail(error);
+    if (error.kind == ErrorKind::kCancelled) return false;
+    // A retry after a lost answer: S3 completed the upload the first time and
+    // no longer knows it (AWS answers 404 NoSuchUpload, s3rver 500). The
+    // object is ours if it has our size and multipart ETag.
+    if (object_is_complete(client, parts)) return true;
+    fail(error);
     return false;
   }
   return true;
+}
+
+bool UploadWorker::object_is_complete(S3Client* client, const std::vector<CompletedPart>& parts) {
+  guint64 expected_size;
+  std::string object_etag;
+  {
+    std::lock_guard lock(mutex_);
+    expected_size = stats_.bytes_uploaded;
+    object_etag = "\"" + object_md5_ + "\"";
+  }
+  guint64 size = 0;
+  std::string etag;
+  S3Error error;
+  if (!client->head_object(config_.bucket, config_.key, &size, &etag, &error)) return false;
+  // AWS (and most S3-compatible servers) give the MD5 of the parts' MD5s;
+  // some (s3rver) the MD5 of the whole object.
+  return size == expected_size && (etag == multipart_etag(parts) || etag == object_etag);
 }
 
 void UploadWorker::run() {

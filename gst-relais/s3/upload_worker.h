@@ -93,6 +93,8 @@ class UploadWorker {
   void run();
   bool process(S3Client* client, const Job& job);
   bool ensure_upload_id(S3Client* client, std::string* upload_id);
+  // HEAD: the object exists with the size and ETag of `parts` (sorted).
+  bool object_is_complete(S3Client* client, const std::vector<CompletedPart>& parts);
   void fail(const S3Error& error);
   // Waits until the queue has room for one more job. The streaming thread is
   // the only producer, so the room is still there for push().
@@ -108,6 +110,11 @@ class UploadWorker {
 
   // Streaming side only.
   PartBuffer accumulator_;
+  struct ChecksumFree {
+    void operator()(GChecksum* c) const { g_checksum_free(c); }
+  };
+  // Of the whole object, which some S3-compatible servers give as its ETag.
+  std::unique_ptr<GChecksum, ChecksumFree> md5_{g_checksum_new(G_CHECKSUM_MD5)};
   int next_number_ = 0;
   bool finish_sent_ = false;
 
@@ -117,6 +124,7 @@ class UploadWorker {
   std::string upload_id_;  // of the multipart upload, once created
   bool creating_ = false;  // a thread is creating the multipart upload
   std::vector<CompletedPart> parts_;
+  std::string object_md5_;          // hex, set by finish()
   int in_flight_ = 0;               // jobs being processed
   std::vector<S3Client*> clients_;  // for cancelling; each owned by its thread
   guint running_ = 0;               // worker threads not yet finished

@@ -5,10 +5,7 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
-#include <functional>
-#include <memory>
-
-#include "process.h"
+#include "cluster_node.h"
 #include "../server/raw_http.h"
 #include "redis_server.h"
 #include "temp_dir.h"
@@ -16,51 +13,7 @@
 using namespace relais::test;
 
 namespace {
-
 constexpr int kHeartbeatMs = 300;
-
-std::string server_binary() {
-  return std::string(g_getenv("RELAIS_BUILD_DIR")) + "/relais-server/relais-server";
-}
-
-bool eventually(const std::function<bool()>& f, int timeout_ms) {
-  gint64 end = g_get_monotonic_time() + gint64{timeout_ms} * 1000;
-  while (g_get_monotonic_time() < end) {
-    if (f()) return true;
-    g_usleep(50000);
-  }
-  return f();
-}
-
-struct Node {
-  std::string id;
-  int port = 0;
-  Process process;
-  bool start(const TempDir& dir, const RedisServer& redis) {
-    port = free_loopback_port();
-    std::vector<std::string> argv = {server_binary(),
-                                     "--host",
-                                     "127.0.0.1",
-                                     "--port",
-                                     std::to_string(port),
-                                     "--storage-type",
-                                     "redis",
-                                     "--redis-url",
-                                     "127.0.0.1:" + std::to_string(redis.port()),
-                                     "--node-id",
-                                     id,
-                                     "--heartbeat-ms",
-                                     std::to_string(kHeartbeatMs)};
-    std::string err;
-    return process.start(argv, dir.file(id + ".log"), &err) && wait_for_port(port, 10000);
-  }
-  std::string nodes() { return http_request(port, "GET", "/api/v1/nodes").body; }
-};
-
-bool lists(const std::string& body, const std::string& id) {
-  return body.find("\"id\":\"" + id + "\"") != std::string::npos;
-}
-
 }  // namespace
 
 TEST(ClusterNodes, RegistryAndKill9) {
@@ -68,17 +21,20 @@ TEST(ClusterNodes, RegistryAndKill9) {
   std::string err;
   ASSERT_TRUE(redis.start(&err)) << err;
   TempDir dir;
-  Node nodes[3];
+  ClusterNode nodes[3];
   const char* ids[] = {"node-a", "node-b", "node-c"};
   for (int i = 0; i < 3; ++i) {
     nodes[i].id = ids[i];
-    ASSERT_TRUE(nodes[i].start(dir, redis)) << ids[i];
+    nodes[i].redis_port = redis.port();
+    nodes[i].heartbeat_ms = kHeartbeatMs;
+    ASSERT_TRUE(nodes[i].start(dir)) << ids[i];
   }
   for (auto& n : nodes) {
     ASSERT_TRUE(eventually(
         [&] {
           std::string body = n.nodes();
-          return lists(body, "node-a") && lists(body, "node-b") && lists(body, "node-c");
+          return lists_node(body, "node-a") && lists_node(body, "node-b") &&
+                 lists_node(body, "node-c");
         },
         15000))
         << n.id << ": " << n.nodes();
@@ -93,13 +49,13 @@ TEST(ClusterNodes, RegistryAndKill9) {
   nodes[2].process.kill();  // SIGKILL: its record stays until it expires
   gint64 killed = g_get_monotonic_time();
   for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(eventually([&] { return !lists(nodes[i].nodes(), "node-c"); }, 15000))
+    ASSERT_TRUE(eventually([&] { return !lists_node(nodes[i].nodes(), "node-c"); }, 15000))
         << nodes[i].nodes();
   }
   g_print("node-c gone from the listings %lld ms after SIGKILL (TTL %d ms)\n",
           static_cast<long long>((g_get_monotonic_time() - killed) / 1000), 3 * kHeartbeatMs);
-  EXPECT_TRUE(lists(nodes[0].nodes(), "node-b"));
-  EXPECT_TRUE(lists(nodes[1].nodes(), "node-a"));
+  EXPECT_TRUE(lists_node(nodes[0].nodes(), "node-b"));
+  EXPECT_TRUE(lists_node(nodes[1].nodes(), "node-a"));
   EXPECT_EQ(redis.cli("EXISTS 'relais:{relais:nodes}:node-c'"), "0");
 }
 

@@ -22,6 +22,7 @@ std::string operation_of(const char* method, GHashTable* query) {
   if (m == "DELETE" && has("uploadId")) return "AbortMultipartUpload";
   if (m == "DELETE") return "DeleteObject";
   if (m == "GET") return "Get";
+  if (m == "HEAD") return "HeadObject";
   return m;
 }
 
@@ -104,12 +105,32 @@ struct Forward {
   SoupServerMessage* msg;
   SoupMessage* upstream;
   FaultProxy::Entry entry;
+  bool lose_answer = false;
 };
+
+void close_without_answer(SoupServerMessage* msg) {
+  GIOStream* stream = soup_server_message_steal_connection(msg);
+  if (stream) {
+    g_io_stream_close(stream, nullptr, nullptr);
+    g_object_unref(stream);
+  }
+}
 
 void on_forwarded(GObject* source, GAsyncResult* result, gpointer data) {
   auto* f = static_cast<Forward*>(data);
   GError* err = nullptr;
   GBytes* body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &err);
+  if (f->lose_answer) {
+    f->entry.status = body ? soup_message_get_status(f->upstream) : 502;
+    if (body) g_bytes_unref(body);
+    g_clear_error(&err);
+    f->proxy->record(f->entry);
+    close_without_answer(f->msg);
+    g_object_unref(f->upstream);
+    g_object_unref(f->msg);
+    delete f;
+    return;
+  }
   if (!body) {
     soup_server_message_set_status(f->msg, 502, nullptr);
     g_clear_error(&err);
@@ -127,6 +148,11 @@ void on_forwarded(GObject* source, GAsyncResult* result, gpointer data) {
         continue;
       soup_message_headers_append(out, name, value);
     }
+    // A HEAD answer has no body but says how long the object is.
+    goffset length =
+        soup_message_headers_get_content_length(soup_message_get_response_headers(f->upstream));
+    if (soup_server_message_get_method(f->msg) == SOUP_METHOD_HEAD)
+      soup_message_headers_set_content_length(out, length);
     gsize size = 0;
     const void* data_ptr = g_bytes_get_data(body, &size);
     soup_message_body_append(soup_server_message_get_response_body(f->msg), SOUP_MEMORY_COPY,
@@ -152,6 +178,30 @@ gboolean on_stall_done(gpointer data) {
   g_object_unref(s->msg);
   delete s;
   return G_SOURCE_REMOVE;
+}
+
+// The bandwidth cap: after each chunk of a request body, reading pauses for
+// as long as the chunk takes at the capped rate.
+gboolean on_read_pause_done(gpointer msg) {
+  soup_server_message_unpause(SOUP_SERVER_MESSAGE(msg));
+  g_object_unref(msg);
+  return G_SOURCE_REMOVE;
+}
+
+void on_got_chunk(SoupServerMessage* msg, GBytes* chunk, gpointer data) {
+  guint64 rate = static_cast<FaultProxy*>(data)->upload_rate();
+  if (rate == 0) return;
+  guint ms = static_cast<guint>(g_bytes_get_size(chunk) * 1000 / rate);
+  soup_server_message_pause(msg);
+  GSource* src = g_timeout_source_new(ms);
+  g_source_set_callback(src, on_read_pause_done, g_object_ref(msg), nullptr);
+  g_source_attach(src, g_main_context_get_thread_default());
+  g_source_unref(src);
+}
+
+void on_headers(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
+  if (static_cast<FaultProxy*>(data)->upload_rate() > 0)
+    g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), data);
 }
 
 void on_request(SoupServer*, SoupServerMessage* msg, const char*, GHashTable* query,
@@ -186,6 +236,7 @@ bool FaultProxy::start(std::string* error) {
     loop_ = g_main_loop_new(context_, FALSE);
     server_ = soup_server_new(nullptr, nullptr);
     session_ = soup_session_new();
+    soup_server_add_early_handler(server_, nullptr, on_headers, this, nullptr);
     soup_server_add_handler(server_, nullptr, on_request, this, nullptr);
     GError* err = nullptr;
     if (soup_server_listen_local(server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &err)) {
@@ -291,13 +342,11 @@ void FaultProxy::handle(void* m, const char* method, const std::string& operatio
       }
       case Action::kReset: {
         record(entry);
-        GIOStream* stream = soup_server_message_steal_connection(msg);
-        if (stream) {
-          g_io_stream_close(stream, nullptr, nullptr);
-          g_object_unref(stream);
-        }
+        close_without_answer(msg);
         return;
       }
+      case Action::kLoseAnswer:
+        break;  // forwarded below
       case Action::kStall: {
         record(entry);
         soup_server_message_pause(msg);
@@ -333,7 +382,8 @@ void FaultProxy::handle(void* m, const char* method, const std::string& operatio
     soup_message_set_request_body_from_bytes(up, ctype, body);
   g_bytes_unref(body);
   soup_server_message_pause(msg);
-  auto* f = new Forward{this, SOUP_SERVER_MESSAGE(g_object_ref(msg)), up, entry};
+  auto* f = new Forward{this, SOUP_SERVER_MESSAGE(g_object_ref(msg)), up, entry,
+                        inject && rule.action == Action::kLoseAnswer};
   soup_session_send_and_read_async(session_, up, G_PRIORITY_DEFAULT, nullptr, on_forwarded, f);
 }
 

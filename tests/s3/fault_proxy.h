@@ -1,11 +1,14 @@
 // A small HTTP proxy for failure injection, in front of s3rver: it names
 // each request by its S3 operation, fails the first N requests of an
 // operation as a rule says (error status, reset connection, stall, garbage
-// answer) and forwards the rest. Runs libsoup on its own thread.
+// answer, or forwarding it and losing the answer), forwards the rest, and can
+// cap how fast request bodies come in (a slow uplink). Runs libsoup on its
+// own thread.
 #pragma once
 
 #include <glib.h>
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,10 +22,11 @@ namespace relais::test {
 class FaultProxy {
  public:
   enum class Action {
-    kStatus,   // answer `status` with an S3 error document (or `body`)
-    kReset,    // close the connection without answering
-    kStall,    // answer nothing for `stall_ms`, then 503
-    kGarbage,  // answer 200 with a body that is not S3 XML
+    kStatus,      // answer `status` with an S3 error document (or `body`)
+    kReset,       // close the connection without answering
+    kStall,       // answer nothing for `stall_ms`, then 503
+    kGarbage,     // answer 200 with a body that is not S3 XML
+    kLoseAnswer,  // forward to s3rver (which acts on it), then close without answering
   };
   struct Rule {
     std::string operation;  // PutObject, UploadPart, CreateMultipartUpload, ...
@@ -56,6 +60,11 @@ class FaultProxy {
       Rule r = fail(op, times, 503, "");
       r.action = Action::kStall;
       r.stall_ms = ms;
+      return r;
+    }
+    static Rule lose_answer(const std::string& op, int times) {
+      Rule r = fail(op, times, 0, "");
+      r.action = Action::kLoseAnswer;
       return r;
     }
     static Rule garbage(const std::string& op, int times) {
@@ -94,6 +103,10 @@ class FaultProxy {
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   void add_rule(const Rule& rule);
+  // Each request body is read at most this fast (bytes per second; 0: no
+  // cap): the sender sees its bytes move slowly, but steadily.
+  void set_upload_rate(guint64 bytes_per_second) { upload_rate_ = bytes_per_second; }
+  guint64 upload_rate() const { return upload_rate_; }
   std::vector<Entry> log() const;
   int count(const std::string& operation) const;
 
@@ -105,6 +118,7 @@ class FaultProxy {
   void run();
 
   const int upstream_port_;
+  std::atomic<guint64> upload_rate_{0};
   std::string access_key_ = "S3RVER";
   std::string secret_ = "S3RVER";
   int port_ = 0;

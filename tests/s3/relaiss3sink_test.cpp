@@ -120,11 +120,14 @@ class RelaisS3SinkTest : public ::testing::Test {
   }
 
   // appsrc ! relaiss3sink with `properties`, `data` pushed in 64 KiB buffers
-  // from another thread, then EOS (unless send_eos is false).
+  // from another thread, then EOS. With `while_running`, that runs on this
+  // thread meanwhile, and the pipeline is stopped after it without EOS
+  // (unless `then_eos`).
   static RunResult push(const std::map<std::string, std::string>& properties,
                         const std::string& data, const std::string& check_key,
                         const std::string& caps = "",
-                        std::function<void(GstElement*)> while_running = nullptr) {
+                        std::function<void(GstElement*)> while_running = nullptr,
+                        bool then_eos = false) {
     std::string desc = "appsrc name=src format=bytes block=true max-bytes=1048576";
     if (!caps.empty()) desc += " caps=\"" + caps + "\"";
     desc += " ! relaiss3sink name=sink";
@@ -152,14 +155,10 @@ class RelaisS3SinkTest : public ::testing::Test {
           GstBuffer* b = gst_buffer_new_memdup(data.data() + off, n);
           if (gst_app_src_push_buffer(GST_APP_SRC(src), b) != GST_FLOW_OK) return;
         }
-        if (!while_running) gst_app_src_end_of_stream(GST_APP_SRC(src));
+        if (!while_running || then_eos) gst_app_src_end_of_stream(GST_APP_SRC(src));
       });
-      if (while_running) {
-        while_running(pipeline);
-        r = wait(pipeline, "", 1);
-      } else {
-        r = wait(pipeline, check_key, 60);
-      }
+      if (while_running) while_running(pipeline);
+      r = wait(pipeline, check_key, while_running && !then_eos ? 1 : 30);
       // READY ends the object; the bus drops pending messages on the way to NULL.
       gst_element_set_state(pipeline, GST_STATE_READY);
       pusher.join();
@@ -387,7 +386,8 @@ TEST_F(RelaisS3SinkTest, RetriedFailuresStillGiveTheSameBytes) {
 
 TEST_F(RelaisS3SinkTest, EosWaitsUntilRetriesHaveCompletedTheObject) {
   START_PROXY(proxy);
-  // The completion times out once, then is refused twice, then goes through.
+  // The completion hangs past request-timeout (it may: S3 can take minutes to
+  // answer it) and fails, then is refused twice, then goes through.
   proxy.add_rule(FaultProxy::Rule::stall("CompleteMultipartUpload", 1, 5000));
   proxy.add_rule(FaultProxy::Rule::fail("CompleteMultipartUpload", 2, 503, "SlowDown"));
   auto p = props(proxy.endpoint(), "eos/obj.bin");
@@ -400,6 +400,77 @@ TEST_F(RelaisS3SinkTest, EosWaitsUntilRetriesHaveCompletedTheObject) {
   EXPECT_EQ(proxy.count("CompleteMultipartUpload"), 4);
   EXPECT_EQ(proxy.count("UploadPart"), 2);
   expect_all_signed(proxy);
+}
+
+guint64 bytes_received(GstElement* pipeline) {
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  GstStructure* st = nullptr;
+  g_object_get(sink, "stats", &st, nullptr);
+  guint64 n = 0;
+  gst_structure_get_uint64(st, "bytes-received", &n);
+  gst_structure_free(st);
+  gst_object_unref(sink);
+  return n;
+}
+
+// PLAYING -> PAUSED -> PLAYING; the pause completes.
+void pause_and_resume(GstElement* pipeline) {
+  gst_element_set_state(pipeline, GST_STATE_PAUSED);
+  EXPECT_EQ(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND),
+            GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+}
+
+TEST_F(RelaisS3SinkTest, PausingWhileWaitingForRoomLosesNothing) {
+  START_PROXY(proxy);
+  // The first part of each thread hangs (then 503, retried): the streaming
+  // thread waits for room in the part queue when the pipeline pauses.
+  proxy.add_rule(FaultProxy::Rule::stall("UploadPart", 4, 3000));
+  std::string data = relais::test::test_bytes(41 * kMiB, 23);
+  RunResult r = push(
+      props(proxy.endpoint(), "pause/room.bin"), data, "pause/room.bin", "",
+      [&](GstElement* pipeline) {
+        // 4 parts in flight, 2 queued, 1 filling.
+        for (int i = 0; i < 1000 && bytes_received(pipeline) < 7 * 5 * kMiB; ++i) g_usleep(10000);
+        EXPECT_GE(bytes_received(pipeline), 7 * 5 * kMiB);
+        pause_and_resume(pipeline);
+      },
+      true);
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+}
+
+TEST_F(RelaisS3SinkTest, PausingWhileEosWaitsForTheUploadLosesNothing) {
+  START_PROXY(proxy);
+  // The completion hangs (then 503, retried) when the pipeline pauses.
+  proxy.add_rule(FaultProxy::Rule::stall("CompleteMultipartUpload", 1, 3000));
+  std::string data = relais::test::test_bytes(7 * kMiB, 24);
+  RunResult r = push(
+      props(proxy.endpoint(), "pause/eos.bin"), data, "pause/eos.bin", "",
+      [&](GstElement* pipeline) {
+        for (int i = 0; i < 1000 && proxy.count("CompleteMultipartUpload") < 1; ++i)
+          g_usleep(10000);
+        EXPECT_EQ(proxy.count("CompleteMultipartUpload"), 1);
+        pause_and_resume(pipeline);
+      },
+      true);
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos) << "EOS was posted before the object existed";
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+}
+
+TEST_F(RelaisS3SinkTest, SlowUplinkLongerThanTheTimeoutStillCompletes) {
+  START_PROXY(proxy);
+  // Each request body comes in at 1 MiB/s: a 5 MiB part takes about 5 s,
+  // far past request-timeout, but its bytes never stop moving.
+  proxy.set_upload_rate(kMiB);
+  auto p = props(proxy.endpoint(), "slow/obj.bin");
+  p["request-timeout"] = "1000";
+  std::string data = relais::test::test_bytes(11 * kMiB, 25);
+  RunResult r = push(p, data, "slow/obj.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  EXPECT_EQ(proxy.count("UploadPart"), 3);  // no attempt timed out
 }
 
 TEST_F(RelaisS3SinkTest, SmallObjectTimeoutIsRetried) {
@@ -440,6 +511,66 @@ TEST_F(RelaisS3SinkTest, MissingBucketFailsWithoutObject) {
   EXPECT_NE(r.message.find("no-such-bucket"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("rec/x.bin"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("NoSuchBucket"), std::string::npos) << r.message;
+}
+
+TEST_F(RelaisS3SinkTest, CompletionWhoseAnswerIsLostIsNotAFailure) {
+  START_PROXY(proxy);
+  // s3rver completes the object, but the answer never arrives: the retries
+  // fail (s3rver answers 500 where AWS says 404 NoSuchUpload), and HEAD shows
+  // the object, its size and ETag ours.
+  proxy.add_rule(FaultProxy::Rule::lose_answer("CompleteMultipartUpload", 1));
+  std::string data = relais::test::test_bytes(12 * kMiB, 26);
+  RunResult r = push(props(proxy.endpoint(), "lost/complete.bin"), data, "lost/complete.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  EXPECT_GE(proxy.count("CompleteMultipartUpload"), 2);
+  EXPECT_EQ(proxy.count("HeadObject"), 1);
+  EXPECT_EQ(proxy.count("AbortMultipartUpload"), 0);
+}
+
+TEST_F(RelaisS3SinkTest, PartsAndPutsWhoseAnswerIsLostAreSentAgain) {
+  START_PROXY(proxy);
+  proxy.add_rule(FaultProxy::Rule::lose_answer("UploadPart", 2));
+  proxy.add_rule(FaultProxy::Rule::lose_answer("PutObject", 1));
+  std::string data = relais::test::test_bytes(12 * kMiB, 29);
+  RunResult r = push(props(proxy.endpoint(), "lost/parts.bin"), data, "lost/parts.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_EQ(r.object_at_eos_bytes.size(), data.size());
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  expect_all_signed(proxy);  // every body sent is the one signed
+  EXPECT_EQ(proxy.count("UploadPart"), 3 + 2);
+  std::string small = relais::test::test_bytes(1000, 30);
+  r = push(props(proxy.endpoint(), "lost/put.bin"), small, "lost/put.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_EQ(r.object_at_eos_bytes, small);
+  EXPECT_EQ(proxy.count("PutObject"), 2);
+}
+
+TEST_F(RelaisS3SinkTest, A404IsReportedByItsS3ErrorCode) {
+  START_PROXY(proxy);
+  proxy.add_rule(FaultProxy::Rule::fail("UploadPart", -1, 404, "NoSuchUpload"));
+  RunResult r = push(props(proxy.endpoint(), "gone/obj.bin"),
+                     relais::test::test_bytes(12 * kMiB, 27), "gone/obj.bin");
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.code, GST_RESOURCE_ERROR_WRITE);
+  EXPECT_NE(r.message.find("NoSuchUpload"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("aborted or expired"), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.find("does not exist"), std::string::npos) << r.message;
+}
+
+TEST_F(RelaisS3SinkTest, AFailedAbortIsAWarning) {
+  START_PROXY(proxy);
+  proxy.add_rule(FaultProxy::Rule::fail("UploadPart", -1, 403, "AccessDenied"));
+  proxy.add_rule(FaultProxy::Rule::fail("AbortMultipartUpload", -1, 503, "SlowDown"));
+  RunResult r = push(props(proxy.endpoint(), "noabort/obj.bin"),
+                     relais::test::test_bytes(12 * kMiB, 28), "noabort/obj.bin");
+  ASSERT_TRUE(r.error);
+  EXPECT_GE(proxy.count("AbortMultipartUpload"), 1);
+  bool warned = false;
+  for (const auto& w : r.warnings)
+    warned |= w.find("Could not abort the unfinished multipart upload") != std::string::npos &&
+              w.find("noabort/obj.bin") != std::string::npos;
+  EXPECT_TRUE(warned) << r.warnings.size() << " warnings";
 }
 
 TEST_F(RelaisS3SinkTest, PersistentFailureAbortsTheUploadAndPostsNoEos) {

@@ -56,6 +56,15 @@ class S3ClientTest : public ::testing::Test {
 
 std::unique_ptr<S3rver> S3ClientTest::server_;
 
+TEST(MultipartEtag, IsTheMd5OfThePartMd5sAndTheCount) {
+  // Parts "a" and "b": MD5 of their two binary MD5s, then -2.
+  std::vector<relais::s3::CompletedPart> parts = {{1, "\"0cc175b9c0f1b6a831c399e269772661\""},
+                                                  {2, "\"92eb5ffee6ae2fec3ad71c777531578f\""}};
+  EXPECT_EQ(relais::s3::multipart_etag(parts), "\"96e024ba2074fe77e8e965ba43a704be-2\"");
+  parts[1].etag = "\"not-an-md5\"";
+  EXPECT_EQ(relais::s3::multipart_etag(parts), "");
+}
+
 TEST_F(S3ClientTest, PutObjectRoundTrips) {
   auto c = client(config(server_->endpoint()));
   std::string data = relais::test::test_bytes(100000, 1);

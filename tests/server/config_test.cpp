@@ -230,3 +230,22 @@ TEST(Config, ClusterSettings) {
   EXPECT_NE(msg.find("--public-url"), std::string::npos) << msg;
   EXPECT_EQ(load({}, {"--node-id", ""}, &c, &msg), ConfigOutcome::kError);
 }
+
+TEST(Config, LeaseTtl) {
+  Config c;
+  std::string msg;
+  ASSERT_EQ(load({}, {}, &c, &msg), ConfigOutcome::kRun) << msg;
+  EXPECT_EQ(c.lease_ttl_ms, 6000);
+  ASSERT_EQ(load({{"RELAIS_LEASE_TTL_MS", "3000"}}, {}, &c, &msg), ConfigOutcome::kRun) << msg;
+  EXPECT_EQ(c.lease_ttl_ms, 3000);
+  ASSERT_EQ(load({{"RELAIS_LEASE_TTL_MS", "3000"}}, {"--lease-ttl-ms", "1500"}, &c, &msg),
+            ConfigOutcome::kRun)
+      << msg;
+  EXPECT_EQ(c.lease_ttl_ms, 1500);
+  EXPECT_EQ(load({{"RELAIS_LEASE_TTL_MS", "100"}}, {}, &c, &msg), ConfigOutcome::kError);
+  EXPECT_NE(msg.find("RELAIS_LEASE_TTL_MS"), std::string::npos) << msg;
+  EXPECT_EQ(load({}, {"--lease-ttl-ms", "long"}, &c, &msg), ConfigOutcome::kError);
+  EXPECT_NE(msg.find("--lease-ttl-ms"), std::string::npos) << msg;
+  ASSERT_EQ(load({}, {"--help"}, &c, &msg), ConfigOutcome::kExit);
+  EXPECT_NE(msg.find("RELAIS_LEASE_TTL_MS"), std::string::npos) << msg;
+}

@@ -26,6 +26,24 @@ void RedisServer::stop() {
   process_.stop();
 }
 
+std::vector<std::string> RedisServer::stream_field(const std::string& key,
+                                                   const std::string& field) const {
+  std::string out =
+      cli("EVAL \"local r = {} for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do "
+          "local v = '-' for i = 1, #e[2], 2 do if e[2][i] == ARGV[1] then v = e[2][i + 1] end end "
+          "r[#r + 1] = v end return r\" 1 '" +
+          key + "' '" + field + "'");
+  std::vector<std::string> values;
+  size_t start = 0;
+  while (start < out.size()) {
+    size_t end = out.find('\n', start);
+    if (end == std::string::npos) end = out.size();
+    values.push_back(out.substr(start, end - start));
+    start = end + 1;
+  }
+  return values;
+}
+
 std::string RedisServer::cli(const std::string& args) const {
   std::string cmd = "redis-cli -p " + std::to_string(port_) + " " + args;
   gchar* out = nullptr;

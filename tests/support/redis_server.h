@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "process.h"
 #include "temp_dir.h"
@@ -21,6 +22,9 @@ class RedisServer {
   std::string uri() const { return "redis://127.0.0.1:" + std::to_string(port_); }
   // Runs redis-cli against this server and returns its output (trimmed).
   std::string cli(const std::string& args) const;
+  // The value of `field` in every entry of the Redis Stream `key`, oldest
+  // first ("-" for an entry without it).
+  std::vector<std::string> stream_field(const std::string& key, const std::string& field) const;
 
  private:
   TempDir dir_;

@@ -1,0 +1,118 @@
+#include "cluster/lease_runner.h"
+
+#include <algorithm>
+#include <map>
+
+#include "cluster/fenced_launch.h"
+#include "server_log.h"
+
+namespace relais::cluster {
+
+using server::log_info;
+using server::log_warn;
+
+namespace {
+
+gboolean dispatch_wake(GSource* source, GSourceFunc callback, gpointer data) {
+  g_source_set_ready_time(source, -1);
+  return callback(data);
+}
+
+GSourceFuncs wake_funcs = {nullptr, nullptr, dispatch_wake, nullptr, nullptr, nullptr};
+
+// What runs here: the definition with the lease epoch on its store writes.
+server::PipelineDefinition local_definition(const HeldLease& lease) {
+  server::PipelineDefinition def = lease.definition;
+  def.launch = fenced_launch(def.launch, lease.epoch);
+  return def;
+}
+
+gboolean on_wake(gpointer data) {
+  static_cast<LeaseRunner*>(data)->reconcile();
+  return G_SOURCE_CONTINUE;
+}
+
+}  // namespace
+
+LeaseRunner::LeaseRunner(server::PipelineManager* manager, GMainContext* context)
+    : manager_(manager), context_(context) {
+  GSource* wake = g_source_new(&wake_funcs, sizeof(GSource));
+  g_source_set_callback(wake, on_wake, this, nullptr);
+  g_source_set_ready_time(wake, -1);
+  g_source_attach(wake, context_);
+  wake_.reset(wake);
+}
+
+void LeaseRunner::notify() {
+  // Thread-safe: it takes the context's lock and wakes the context up.
+  g_source_set_ready_time(wake_.get(), 0);
+}
+
+void LeaseRunner::stop(const std::string& name, const char* why) {
+  log_info("pipeline %s: stopping here (%s)", name.c_str(), why);
+  running_.erase(name);
+  stopping_.insert(name);
+  manager_->remove(name);
+  stopping_.erase(name);
+  log_info("pipeline %s: stopped here", name.c_str());
+}
+
+void LeaseRunner::arm_deadline(gint64 deadline_us) {
+  deadline_.reset();
+  if (deadline_us <= 0) return;
+  const gint64 wait_ms = std::max<gint64>(0, (deadline_us - g_get_monotonic_time() + 999) / 1000);
+  GSource* timer = g_timeout_source_new(static_cast<guint>(wait_ms));
+  g_source_set_callback(timer, on_wake, this, nullptr);
+  g_source_attach(timer, context_);
+  deadline_.reset(timer);
+}
+
+void LeaseRunner::reconcile() {
+  if (!leases_) return;
+  const std::map<std::string, HeldLease> held = leases_->held();
+  const gint64 now = g_get_monotonic_time();
+  for (auto it = running_.begin(); it != running_.end();) {
+    const std::string name = *it++;
+    auto lease = held.find(name);
+    if (lease == held.end()) {
+      stop(name, "its lease is no longer held");
+    } else if (lease->second.stop_deadline_us <= now) {
+      log_warn("pipeline %s: lease deadline passed without a renewal", name.c_str());
+      stop(name, "lease deadline passed");
+    } else if (auto local = manager_->get(name);
+               local && !(local->definition == local_definition(lease->second))) {
+      stop(name, "its definition or epoch changed");
+    }
+  }
+  gint64 earliest = 0;
+  for (const auto& [name, lease] : held) {
+    if (lease.stop_deadline_us <= now || stopping_.count(name)) continue;
+    if (!running_.count(name)) {
+      std::string error;
+      log_info("pipeline %s: leased here (epoch %lld)", name.c_str(),
+               static_cast<long long>(lease.epoch));
+      if (manager_->add(local_definition(lease), true, &error) == server::AddResult::kDuplicate) {
+        log_warn("pipeline %s: %s", name.c_str(), error.c_str());
+        continue;
+      }
+      running_.insert(name);
+    }
+    if (earliest == 0 || lease.stop_deadline_us < earliest) earliest = lease.stop_deadline_us;
+  }
+  arm_deadline(earliest);
+
+  std::map<std::string, PublishedStatus> statuses;
+  for (const std::string& name : running_) {
+    auto local = manager_->get(name);
+    if (!local) continue;
+    PublishedStatus s;
+    s.state = server::pipeline_state_name(local->state);
+    s.uptime_seconds = static_cast<int64_t>(local->uptime_seconds);
+    s.restarts = local->restarts;
+    s.last_error = local->last_error;
+    statuses[name] = s;
+  }
+  leases_->set_local_statuses(std::move(statuses));
+}
+
+}  // namespace relais::cluster
