@@ -259,6 +259,28 @@ TEST_P(StoreContract, AReaderThatKeepsUpIsNeverMarkedDiscont) {
   }
 }
 
+// Defect 18: a GOP that never ends was kept whole, without bound. max_bytes
+// wins over keeping the newest keyframe, and each cut into it is counted.
+TEST_P(StoreContract, MaxBytesBoundsAGopThatNeverEnds) {
+  Retention r;
+  r.max_bytes = 10 * 1000;
+  auto w = writer(r);
+  for (uint64_t n = 0; n < 200; ++n)
+    ASSERT_EQ(w->write(make_frame(n, n == 0, caps_, 1000)), WriteResult::kWritten);
+  std::vector<StreamInfo> streams;
+  ASSERT_TRUE(store_->list_streams(&streams).is_ok());
+  auto it =
+      std::find_if(streams.begin(), streams.end(), [&](auto& s) { return s.name == stream_; });
+  ASSERT_NE(it, streams.end());
+  // Redis trims approximately (whole macro nodes); the bound is what matters.
+  EXPECT_LE(it->frames_retained, 20u);
+  EXPECT_GT(w->stats().gop_cuts, 0u);
+  auto e = reader(StartPosition::kEarliest);
+  auto first = read_n(*e, 1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_GT(first[0].pts, 150 * 33'000'000ull);
+}
+
 TEST_P(StoreContract, ListingShowsCapsRatesAndLastUpdate) {
   auto w = writer();
   for (uint64_t n = 0; n < 15; ++n) {
