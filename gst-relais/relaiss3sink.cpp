@@ -304,6 +304,15 @@ static std::shared_ptr<UploadWorker> ensure_worker(RelaisS3Sink* self) {
                          id.c_str(), relais::s3_target(config).c_str()),
                         ("%s", e.describe().c_str()));
   };
+  cb.on_orphan_unknown = [element, config](const S3Error& e) {
+    GST_ELEMENT_WARNING(element, RESOURCE, WRITE,
+                        ("CreateMultipartUpload for %s was retried, so an earlier attempt may "
+                         "have left an unfinished multipart upload, and S3 would not list the "
+                         "uploads to abort it: give the bucket a lifecycle rule "
+                         "(AbortIncompleteMultipartUpload).",
+                         relais::s3_target(config).c_str()),
+                        ("%s", e.describe().c_str()));
+  };
   std::string error;
   std::shared_ptr<UploadWorker> w = UploadWorker::start(config, cb, &error);
   if (!w) {
