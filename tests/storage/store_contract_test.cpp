@@ -83,6 +83,15 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     for (uint64_t n = first; n <= last; ++n)
       ASSERT_EQ(w.write(make_frame(n, n % gop == 0, caps_)), WriteResult::kWritten);
   }
+  // Frames the store retains for this test's stream, as listed.
+  uint64_t retained() {
+    std::vector<StreamInfo> streams;
+    EXPECT_TRUE(store_->list_streams(&streams).is_ok());
+    for (const auto& s : streams)
+      if (s.name == stream_) return s.frames_retained;
+    ADD_FAILURE() << "stream " << stream_ << " not listed";
+    return 0;
+  }
   std::vector<Frame> read_n(Reader& r, size_t n) {
     std::vector<Frame> out;
     while (out.size() < n) {
@@ -196,13 +205,8 @@ TEST_P(StoreContract, RetentionIsBoundedButKeepsTheNewestKeyframe) {
   keep10.max_frames = 10;
   auto w = writer(keep10);
   write_range(*w, 0, 199, 10);
-  std::vector<StreamInfo> streams;
-  ASSERT_TRUE(store_->list_streams(&streams).is_ok());
-  auto it =
-      std::find_if(streams.begin(), streams.end(), [&](auto& s) { return s.name == stream_; });
-  ASSERT_NE(it, streams.end());
   // Redis trims approximately (whole macro nodes); the bound is what matters.
-  EXPECT_LT(it->frames_retained, 150u);
+  EXPECT_LT(retained(), 150u);
 
   // A GOP longer than max_frames: the keyframe that starts it stays.
   for (uint64_t n = 200; n < 240; ++n) w->write(make_frame(n, n == 200, caps_));
@@ -267,13 +271,7 @@ TEST_P(StoreContract, MaxBytesBoundsAGopThatNeverEnds) {
   auto w = writer(r);
   for (uint64_t n = 0; n < 200; ++n)
     ASSERT_EQ(w->write(make_frame(n, n == 0, caps_, 1000)), WriteResult::kWritten);
-  std::vector<StreamInfo> streams;
-  ASSERT_TRUE(store_->list_streams(&streams).is_ok());
-  auto it =
-      std::find_if(streams.begin(), streams.end(), [&](auto& s) { return s.name == stream_; });
-  ASSERT_NE(it, streams.end());
-  // Redis trims approximately (whole macro nodes); the bound is what matters.
-  EXPECT_LE(it->frames_retained, 20u);
+  EXPECT_LE(retained(), 20u);
   EXPECT_GT(w->stats().gop_cuts, 0u);
   auto e = reader(StartPosition::kEarliest);
   auto first = read_n(*e, 1);
