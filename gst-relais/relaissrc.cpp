@@ -5,7 +5,8 @@
  * always `src` pad.
  *
  * - `rtsp://` and `rtsps://` (user:password@ in the URI is used for
- *   authentication): rtspsrc, with `latency` and `rtsp-transport`;
+ *   authentication; it and credential-like query values are shown as *** in
+ *   every message and log line): rtspsrc, with `latency` and `rtsp-transport`;
  *   `tls-ca-file` trusts a camera's self-signed certificate.
  * - `file:///path` and `http(s)://...`: any container GStreamer can demux.
  * - `v4l2:///dev/videoN`: a camera.
@@ -173,6 +174,42 @@ static void check_collection(RelaisSrc* self, GstMessage* message) {
                      Stage::kAutoplug, std::to_string(n) + " stream(s), none of them video");
 }
 
+// A copy of a child's warning, info or progress message with credentials
+// masked (rtspsrc's progress says "Connecting to <location>", and the location
+// keeps the query the camera needs), or null when there is nothing to mask.
+static GstMessage* redacted_child_message(GstMessage* message) {
+  GstObject* src = GST_MESSAGE_SRC(message);
+  GstMessage* copy = nullptr;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_PROGRESS) {
+    GstProgressType type;
+    gchar *raw_code = nullptr, *raw_text = nullptr;
+    gst_message_parse_progress(message, &type, &raw_code, &raw_text);
+    relais::GCharPtr code(raw_code), text(raw_text);
+    const std::string masked = relais::redact_credentials(text ? text.get() : "");
+    if (!text || masked == text.get()) return nullptr;
+    copy = gst_message_new_progress(src, type, code.get(), masked.c_str());
+  } else {
+    const bool warning = GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING;
+    GError* raw_err = nullptr;
+    gchar* raw_debug = nullptr;
+    if (warning)
+      gst_message_parse_warning(message, &raw_err, &raw_debug);
+    else
+      gst_message_parse_info(message, &raw_err, &raw_debug);
+    relais::GErrorPtr err(raw_err);
+    relais::GCharPtr debug(raw_debug);
+    const std::string text = relais::redact_credentials(err->message);
+    const std::string detail = relais::redact_credentials(debug ? debug.get() : "");
+    if (text == err->message && detail == (debug ? debug.get() : "")) return nullptr;
+    relais::GErrorPtr masked(g_error_new_literal(err->domain, err->code, text.c_str()));
+    const gchar* d = debug ? detail.c_str() : nullptr;
+    copy = warning ? gst_message_new_warning(src, masked.get(), d)
+                   : gst_message_new_info(src, masked.get(), d);
+  }
+  gst_message_set_seqnum(copy, gst_message_get_seqnum(message));
+  return copy;
+}
+
 // Errors from the source's elements: a live network source reconnects; any
 // other error is posted again as relaissrc's own, naming the source. Errors
 // from a chain already replaced, or from one being stopped, are dropped.
@@ -180,6 +217,14 @@ static void relais_src_handle_message(GstBin* bin, GstMessage* message) {
   auto* self = RELAIS_SRC(bin);
   Private* priv = self->priv;
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_STREAM_COLLECTION) check_collection(self, message);
+  const GstMessageType type = GST_MESSAGE_TYPE(message);
+  if ((type == GST_MESSAGE_WARNING || type == GST_MESSAGE_INFO || type == GST_MESSAGE_PROGRESS) &&
+      GST_MESSAGE_SRC(message) != GST_OBJECT(self)) {
+    if (GstMessage* masked = redacted_child_message(message)) {
+      gst_message_unref(message);
+      message = masked;
+    }
+  }
   if (GST_MESSAGE_TYPE(message) != GST_MESSAGE_ERROR ||
       GST_MESSAGE_SRC(message) == GST_OBJECT(self)) {
     GST_BIN_CLASS(relais_src_parent_class)->handle_message(bin, message);
@@ -202,11 +247,13 @@ static void relais_src_handle_message(GstBin* bin, GstMessage* message) {
   // reconnection had just rebuilt may still fail to connect while it goes
   // down: that is not the source failing, so it is not reported.
   if (!running) {
-    GST_DEBUG_OBJECT(self, "dropping an error from a source being stopped: %s", err->message);
+    GST_DEBUG_OBJECT(self, "dropping an error from a source being stopped: %s",
+                     relais::redact_credentials(err->message).c_str());
     return;
   }
   if (!current) {
-    GST_DEBUG_OBJECT(self, "dropping an error from a replaced source: %s", err->message);
+    GST_DEBUG_OBJECT(self, "dropping an error from a replaced source: %s",
+                     relais::redact_credentials(err->message).c_str());
     return;
   }
   if (priv->desc.is_live_network() && priv->active.reconnect && !is_permanent(err.get())) {

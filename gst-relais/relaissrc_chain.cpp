@@ -13,8 +13,10 @@ namespace relais::relaissrc {
 void post_error(RelaisSrc* self, GQuark domain, gint code, const std::string& text,
                 const std::string& debug) {
   gst_element_message_full(
-      GST_ELEMENT(self), GST_MESSAGE_ERROR, domain, code, g_strdup(text.c_str()),
-      debug.empty() ? nullptr : g_strdup(debug.c_str()), __FILE__, GST_FUNCTION, __LINE__);
+      GST_ELEMENT(self), GST_MESSAGE_ERROR, domain, code,
+      g_strdup(relais::redact_credentials(text).c_str()),
+      debug.empty() ? nullptr : g_strdup(relais::redact_credentials(debug).c_str()), __FILE__,
+      GST_FUNCTION, __LINE__);
 }
 
 static void post_status(RelaisSrc* self, const char* status, guint attempt, guint delay_ms,
@@ -22,7 +24,8 @@ static void post_status(RelaisSrc* self, const char* status, guint attempt, guin
   GstStructure* s = gst_structure_new(
       "relais-source", "status", G_TYPE_STRING, status, "attempt", G_TYPE_UINT, attempt, "delay",
       G_TYPE_UINT64, static_cast<guint64>(delay_ms) * GST_MSECOND, "uri", G_TYPE_STRING,
-      self->priv->desc.display_uri.c_str(), "reason", G_TYPE_STRING, reason.c_str(), nullptr);
+      self->priv->desc.display_uri.c_str(), "reason", G_TYPE_STRING,
+      relais::redact_credentials(reason).c_str(), nullptr);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }
 
@@ -58,8 +61,9 @@ static bool downstream_ended(Private* priv) {
 
 // Schedules a rebuild of the source after the current back-off delay, unless
 // the stream is ending: then it is finished.
-void schedule_reconnect(RelaisSrc* self, guint64 generation, const std::string& reason) {
+void schedule_reconnect(RelaisSrc* self, guint64 generation, const std::string& why) {
   Private* priv = self->priv;
+  const std::string reason = relais::redact_credentials(why);  // it is logged and posted
   guint attempt = 0, delay = 0;
   bool was_connected = false;
   const bool done_downstream = downstream_ended(priv);

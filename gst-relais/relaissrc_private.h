@@ -12,6 +12,7 @@
 
 #include "control_loop.h"
 #include "gst_handles.h"
+#include "redact.h"
 #include "relaissrc.h"
 #include "source_builder.h"
 #include "source_uri.h"

@@ -20,6 +20,7 @@
 
 #include "elements.h"
 #include "gst_handles.h"
+#include "redact.h"
 #include "store_frame_convert.h"
 #include "store_settings.h"
 
@@ -172,7 +173,8 @@ static gboolean relais_store_sink_start(GstBaseSink* sink) {
   }
   writer->set_fence_epoch(settings.fence_epoch);
   GST_INFO_OBJECT(self, "writing stream '%s' to %s (fence epoch %" G_GINT64_FORMAT ")",
-                  settings.stream.c_str(), uri.c_str(), settings.fence_epoch);
+                  settings.stream.c_str(), relais::redact_credentials(uri).c_str(),
+                  settings.fence_epoch);
   std::lock_guard lock(priv->state_mutex);
   priv->store = std::move(store);
   priv->writer = std::move(writer);
@@ -252,7 +254,8 @@ static GstFlowReturn relais_store_sink_render(GstBaseSink* sink, GstBuffer* buff
       return GST_FLOW_ERROR;
     }
     case relais::store::WriteResult::kReconnected:
-      GST_INFO_OBJECT(self, "reconnected to %s", priv->active_uri.c_str());
+      GST_INFO_OBJECT(self, "reconnected to %s",
+                      relais::redact_credentials(priv->active_uri).c_str());
       relais::post_store_status(GST_ELEMENT(self), "reconnected", priv->active_stream,
                                 priv->active_uri, "");
       break;

@@ -21,6 +21,7 @@
 
 #include "elements.h"
 #include "gst_handles.h"
+#include "redact.h"
 #include "store_frame_convert.h"
 #include "store_settings.h"
 
@@ -198,7 +199,8 @@ static gboolean relais_store_src_start(GstBaseSrc* src) {
                       ("%s", st.message().c_str()));
     return FALSE;
   }
-  GST_INFO_OBJECT(self, "reading stream '%s' from %s", settings.stream.c_str(), uri.c_str());
+  GST_INFO_OBJECT(self, "reading stream '%s' from %s", settings.stream.c_str(),
+                  relais::redact_credentials(uri).c_str());
   std::lock_guard lock(priv->state_mutex);
   priv->store = std::move(store);
   priv->reader = std::move(reader);

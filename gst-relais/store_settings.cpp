@@ -1,5 +1,7 @@
 #include "store_settings.h"
 
+#include "redact.h"
+
 namespace relais {
 namespace {
 constexpr auto kReadyOnly =
@@ -36,14 +38,16 @@ bool open_store_for_element(GstElement* element, const std::string& uri, const s
   }
   store::Status st = store::open_store(uri, out);
   if (st.is_ok()) return true;
+  const std::string shown = redact_credentials(uri);
   switch (st.code()) {
     case store::StatusCode::kUnavailable:
       GST_ELEMENT_ERROR(element, RESOURCE, OPEN_READ_WRITE,
-                        ("Could not reach the frame store at '%s'.", uri.c_str()),
+                        ("Could not reach the frame store at '%s'.", shown.c_str()),
                         ("%s", st.message().c_str()));
       break;
     default:
-      GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS, ("Invalid frame store URI '%s'.", uri.c_str()),
+      GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
+                        ("Invalid frame store URI '%s'.", shown.c_str()),
                         ("%s", st.message().c_str()));
       break;
   }
@@ -52,9 +56,10 @@ bool open_store_for_element(GstElement* element, const std::string& uri, const s
 
 void post_store_status(GstElement* element, const char* status, const std::string& stream,
                        const std::string& uri, const std::string& reason) {
-  GstStructure* s = gst_structure_new(
-      "relais-store", "status", G_TYPE_STRING, status, "stream", G_TYPE_STRING, stream.c_str(),
-      "store", G_TYPE_STRING, uri.c_str(), "reason", G_TYPE_STRING, reason.c_str(), nullptr);
+  GstStructure* s =
+      gst_structure_new("relais-store", "status", G_TYPE_STRING, status, "stream", G_TYPE_STRING,
+                        stream.c_str(), "store", G_TYPE_STRING, redact_credentials(uri).c_str(),
+                        "reason", G_TYPE_STRING, redact_credentials(reason).c_str(), nullptr);
   gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), s));
 }
 

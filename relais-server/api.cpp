@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "glib_handles.h"
 #include "json_handles.h"
+#include "redact.h"
 #include "registry.h"
 #include "server_log.h"
 
@@ -43,7 +44,8 @@ void add_pipeline(JsonBuilder* b, const PipelineStatus& p) {
   json_builder_set_member_name(b, "name");
   json_builder_add_string_value(b, p.definition.name.c_str());
   json_builder_set_member_name(b, "launch");
-  GCharPtr launch(g_utf8_make_valid(p.definition.launch.c_str(), -1));
+  // What people read may quote URIs with passwords or tokens in them.
+  GCharPtr launch(g_utf8_make_valid(redact_credentials(p.definition.launch).c_str(), -1));
   json_builder_add_string_value(b, launch.get());
   json_builder_set_member_name(b, "restart");
   json_builder_add_string_value(b, restart_policy_name(p.definition.restart));
@@ -58,7 +60,7 @@ void add_pipeline(JsonBuilder* b, const PipelineStatus& p) {
   if (p.last_error.empty()) {
     json_builder_add_null_value(b);
   } else {
-    GCharPtr err(g_utf8_make_valid(p.last_error.c_str(), -1));
+    GCharPtr err(g_utf8_make_valid(redact_credentials(p.last_error).c_str(), -1));
     json_builder_add_string_value(b, err.get());
   }
   if (p.state == PipelineState::kRestarting) {

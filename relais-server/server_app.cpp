@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config.h"  // generated: VERSION, RELAIS_HAVE_REDIS
+#include "redact.h"
 #include "server_log.h"
 #if RELAIS_HAVE_REDIS
 #include "cluster/cluster_api.h"
@@ -75,7 +76,7 @@ bool ServerApp::load_pipelines(std::string* error) {
 bool ServerApp::listen(std::string* error) {
   if (!http_.listen(config_.host, config_.port, error)) return false;
   log_info("listening on http://%s:%d/ (store %s, admin API %s)", config_.host.c_str(), port(),
-           config_.store_uri().c_str(),
+           redact_credentials(config_.store_uri()).c_str(),
            config_.api_token.empty() ? "loopback only" : "with bearer token");
   return true;
 }

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "glib_handles.h"
+#include "redact.h"
 
 namespace relais::store {
 namespace {
@@ -19,8 +20,9 @@ bool parse_int(const std::string& s, int min, int max, int* out) {
 }
 
 Status invalid(const std::string& uri, const std::string& why) {
-  return {StatusCode::kInvalidArgument, "invalid Redis URI '" + uri + "': " + why +
-                                            " (expected redis://[:password@]host:port[/db])"};
+  return {StatusCode::kInvalidArgument,
+          redact_credentials("invalid Redis URI '" + uri + "': " + why) +
+              " (expected redis://[:password@]host:port[/db])"};
 }
 
 }  // namespace

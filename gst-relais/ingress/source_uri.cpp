@@ -6,6 +6,7 @@
 #include <set>
 
 #include "glib_handles.h"
+#include "redact.h"
 
 namespace relais::ingress {
 
@@ -185,12 +186,11 @@ bool parse_source_uri(const std::string& text, SourceDescription* out, std::stri
                           &raw_error));
   if (!uri) {
     GErrorPtr err(raw_error);
-    *error = "Malformed URI '" + text + "': " + err->message;
+    *error = redact_credentials("Malformed URI '" + text + "': " + err->message);
     return false;
   }
   SourceDescription d;
-  GCharPtr display(g_uri_to_string_partial(uri.get(), G_URI_HIDE_PASSWORD));
-  d.display_uri = display.get();
+  d.display_uri = redact_credentials(text);
   GCharPtr lower(g_ascii_strdown(g_uri_get_scheme(uri.get()), -1));
   const std::string scheme = lower.get();
 
@@ -221,7 +221,7 @@ bool parse_source_uri(const std::string& text, SourceDescription* out, std::stri
     std::string path;
     if (!unescape(g_uri_get_path(uri.get()), "path", &path, error)) return false;
     if (path.rfind("/dev/", 0) != 0 || path.size() <= 5) {
-      *error = "v4l2:// URI must name a device: v4l2:///dev/videoN, not '" + text + "'.";
+      *error = "v4l2:// URI must name a device: v4l2:///dev/videoN, not '" + d.display_uri + "'.";
       return false;
     }
     if (g_uri_get_query(uri.get())) {

@@ -28,7 +28,8 @@ struct SourceDescription {
   // What the source element is given: the URI without credentials (rtsp,
   // http), the local file path (file) or the device path (v4l2).
   std::string location;
-  // The URI as it may be shown to people: the password is masked.
+  // The URI as it may be shown to people: the password and query credentials
+  // are masked (relais::redact_credentials).
   std::string display_uri;
   // Credentials from the URI's user info (rtsp only), percent-decoded.
   std::string user;

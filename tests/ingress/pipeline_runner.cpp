@@ -130,4 +130,42 @@ std::string PipelineRunner::first_error_text() {
   return "";
 }
 
+namespace {
+
+std::string message_text(GstMessage* m) {
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  switch (GST_MESSAGE_TYPE(m)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error(m, &err, &debug);
+      break;
+    case GST_MESSAGE_WARNING:
+      gst_message_parse_warning(m, &err, &debug);
+      break;
+    case GST_MESSAGE_INFO:
+      gst_message_parse_info(m, &err, &debug);
+      break;
+    default:
+      break;
+  }
+  std::string text;
+  if (err) text = std::string(err->message) + " | " + (debug ? debug : "");
+  g_clear_error(&err);
+  g_free(debug);
+  if (const GstStructure* s = gst_message_get_structure(m)) {
+    GCharPtr str(gst_structure_to_string(s));
+    text += (text.empty() ? "" : " | ") + std::string(str.get());
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string PipelineRunner::all_text() {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  for (auto& m : messages_) out += message_text(m.get()) + "\n";
+  return out;
+}
+
 }  // namespace relais::test

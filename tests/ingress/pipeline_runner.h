@@ -43,6 +43,9 @@ class PipelineRunner {
   // Element messages named relais-source with the given status, in order.
   std::vector<GstStructure*> source_status(const std::string& status);
   std::string first_error_text();
+  // Every message seen so far as text a user could read: errors, warnings and
+  // infos (message and debug string), progress texts and element structures.
+  std::string all_text();
 
  private:
   static GstBusSyncReply on_message(GstBus*, GstMessage* message, gpointer self);

@@ -125,6 +125,22 @@ TEST_F(ApiTest, PipelineLifecycle) {
   EXPECT_EQ(api.handle(request("DELETE", "/api/v1/pipelines/cam")).status, 404);
 }
 
+// A launch line quoting a camera's password or token: the API never shows it.
+TEST_F(ApiTest, PipelinesNeverShowCredentials) {
+  Api api(&manager, "memory://", "");
+  auto created = api.handle(request("POST", "/api/v1/pipelines",
+                                    R"({"name": "cam", "launch": "relaissrc )"
+                                    R"(uri=rtsp://admin:s3cr3t@127.0.0.1:9/x?token=s3cr3t )"
+                                    R"(! fakesink"})"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  for (const auto& r : {created, api.handle(request("GET", "/api/v1/pipelines/cam")),
+                        api.handle(request("GET", "/api/v1/pipelines"))}) {
+    EXPECT_EQ(r.status / 100, 2);
+    EXPECT_EQ(r.body.find("s3cr3t"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("rtsp://admin:***@127.0.0.1:9/x?token=***"), std::string::npos) << r.body;
+  }
+}
+
 TEST_F(ApiTest, BadInputGetsTheRightStatusAndAMessage) {
   Api api(&manager, "memory://", "");
   const std::pair<HttpRequest, int> cases[] = {
