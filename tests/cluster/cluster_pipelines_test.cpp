@@ -359,9 +359,11 @@ TEST_F(ClusterPipelines, PausedOwnerIsFencedOffAndStops) {
   EXPECT_EQ(std::count(first_new, epochs.end(), old_epoch), 0)
       << "a frame of epoch " << old_epoch << " after the first of epoch " << new_epoch;
   // The new owner's first frame is a keyframe marked discont (flags 1 + 2).
+  // (Read after the epochs: the stream has grown since, nothing was trimmed yet.)
   std::vector<std::string> flags = redis_.stream_field("relais:{frozen}:frames", "f");
-  ASSERT_EQ(flags.size(), epochs.size());
-  EXPECT_EQ(std::stoi(flags[first_new - epochs.begin()]) & 3, 3);
+  const size_t first_new_at = static_cast<size_t>(first_new - epochs.begin());
+  ASSERT_GT(flags.size(), first_new_at);
+  EXPECT_EQ(std::stoi(flags[first_new_at]) & 3, 3);
   EXPECT_EQ(runners(nodes_, 3, "frozen"), 1);
   EXPECT_EQ(writer(redis_, "frozen"), listing(nodes_[1])["frozen"].node);
 }
