@@ -196,6 +196,21 @@ static gboolean relais_store_sink_stop(GstBaseSink* sink) {
   return TRUE;  // writer closes its connection outside the lock
 }
 
+// A write waiting on a hung store returns at once; frames are dropped until unlock_stop().
+static gboolean relais_store_sink_unlock(GstBaseSink* sink) {
+  Private* priv = RELAIS_STORE_SINK(sink)->priv;
+  std::lock_guard lock(priv->state_mutex);
+  if (priv->writer) priv->writer->cancel();
+  return TRUE;
+}
+
+static gboolean relais_store_sink_unlock_stop(GstBaseSink* sink) {
+  Private* priv = RELAIS_STORE_SINK(sink)->priv;
+  std::lock_guard lock(priv->state_mutex);
+  if (priv->writer) priv->writer->reset_cancel();
+  return TRUE;
+}
+
 static gboolean relais_store_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
   auto* self = RELAIS_STORE_SINK(sink);
   relais::GCharPtr str(gst_caps_to_string(caps));
@@ -318,6 +333,8 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
   basesink_class->start = relais_store_sink_start;
   basesink_class->stop = relais_store_sink_stop;
   basesink_class->set_caps = relais_store_sink_set_caps;
+  basesink_class->unlock = relais_store_sink_unlock;
+  basesink_class->unlock_stop = relais_store_sink_unlock_stop;
   basesink_class->render = relais_store_sink_render;
 
   GST_DEBUG_CATEGORY_INIT(relais_store_sink_debug, "relaisstoresink", 0, "Relais frame store sink");

@@ -7,6 +7,8 @@ namespace {
 
 constexpr auto kConnectTimeout = std::chrono::milliseconds(500);
 constexpr auto kCommandTimeout = std::chrono::milliseconds(2000);
+// A whole write() (reconnecting, XADD, meta update) ends within this.
+constexpr auto kWriteTimeout = std::chrono::milliseconds(2000);
 constexpr int64_t kMetaIntervalMs = 1000;
 
 bool is_id_conflict(const redisReply* r) {
@@ -163,8 +165,14 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
 }
 
 WriteResult RedisWriter::fail(const Status& st) {
-  set_error(st.message());
   dropped_.fetch_add(1, std::memory_order_relaxed);
+  if (cancelled_.load()) {
+    // Interrupted by cancel(): not an outage. Resume at a keyframe, and
+    // reconnect at the first write after reset_cancel().
+    need_keyframe_ = true;
+    return WriteResult::kDropped;
+  }
+  set_error(st.message());
   bool first = !outage_;
   outage_ = true;
   need_keyframe_ = true;
@@ -207,6 +215,26 @@ WriteResult RedisWriter::refuse(const std::string& why) {
 }
 
 WriteResult RedisWriter::write(const Frame& frame) {
+  if (cancelled_.load()) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return WriteResult::kDropped;
+  }
+  conn_.set_deadline(std::chrono::steady_clock::now() + kWriteTimeout);
+  WriteResult result = write_within_deadline(frame);
+  conn_.clear_deadline();
+  return result;
+}
+
+void RedisWriter::cancel() {
+  cancelled_ = true;
+  conn_.interrupt();
+}
+
+void RedisWriter::reset_cancel() {
+  cancelled_ = false;
+}
+
+WriteResult RedisWriter::write_within_deadline(const Frame& frame) {
   bool recovering = false;
   if (!conn_.connected()) {
     if (!backoff_.due(Backoff::Clock::now())) {

@@ -22,6 +22,8 @@ class RedisWriter : public Writer {
 
   WriteResult write(const Frame& frame) override;
   WriterStats stats() const override;
+  void cancel() override;
+  void reset_cancel() override;
   std::string last_error() const override;
   // A fenced writer takes a stream over from another owner: like after an
   // outage, its first frame is a keyframe marked discont.
@@ -37,6 +39,7 @@ class RedisWriter : public Writer {
   std::string trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe);
   Status send(const Frame& frame, const StreamId& id, bool* id_conflict, bool* fenced);
   WriteResult fail(const Status& st);
+  WriteResult write_within_deadline(const Frame& frame);
   WriteResult refuse(const std::string& why);
   std::string what_to_fix(const std::string& redis_error) const;
   void set_error(const std::string& e);
@@ -61,6 +64,7 @@ class RedisWriter : public Writer {
   RateMeter rates_;
   std::string refusal_;  // the refusal last reported; empty once a frame is stored
 
+  std::atomic<bool> cancelled_{false};
   std::atomic<uint64_t> frames_{0}, bytes_{0}, dropped_{0}, refused_{0}, reconnects_{0};
   mutable std::mutex error_mutex_;  // guards last_error_
   std::string last_error_;

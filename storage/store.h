@@ -53,6 +53,11 @@ class Writer {
   // frame is dropped and counted, and a reconnection is tried with back-off.
   virtual WriteResult write(const Frame& frame) = 0;
   virtual WriterStats stats() const = 0;
+  // From another thread: a write() waiting on the store returns at once, and
+  // frames are dropped (counted, not reported as an outage) until
+  // reset_cancel(). For shutting down while the store hangs.
+  virtual void cancel() {}
+  virtual void reset_cancel() {}
   // The reason for the last failure, empty if none.
   virtual std::string last_error() const = 0;
   // Fencing (before the first write): frames carry `epoch`, and a store that

@@ -250,6 +250,17 @@ void on_network_event(SoupMessage*, GSocketClientEvent event, GIOStream* connect
   g_socket_set_option(socket, IPPROTO_TCP, TCP_NOTSENT_LOWAT, kUnsentLimit, nullptr);
 }
 
+struct RestartBody {
+  GBytes* body;
+  std::string content_type;
+};
+
+void on_restarted(SoupMessage* msg, gpointer data) {
+  auto* r = static_cast<RestartBody*>(data);
+  soup_message_set_request_body_from_bytes(
+      msg, r->content_type.empty() ? nullptr : r->content_type.c_str(), r->body);
+}
+
 void on_sent(GObject* source, GAsyncResult* result, gpointer data) {
   auto* p = static_cast<Pending*>(data);
   p->stream = soup_session_send_finish(SOUP_SESSION(source), result, &p->error);
@@ -294,11 +305,17 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
   const Bytes& body = call.body;
   std::string amz_date = amz_now();
 
+  Bytes b;
   if (body || g_strcmp0(call.method, "PUT") == 0 || g_strcmp0(call.method, "POST") == 0) {
-    Bytes b = body ? body : Bytes::copy_of("", 0);
+    b = body ? body : Bytes::copy_of("", 0);
     soup_message_set_request_body_from_bytes(
         msg, call.content_type.empty() ? nullptr : call.content_type.c_str(), b.get());
   }
+  // libsoup re-sends a request by itself when a reused connection closes
+  // before the answer, but (3.2) with the body already consumed: an empty
+  // body under the signature of the full one. Set the body again.
+  RestartBody restart{b.get(), call.content_type};
+  if (b) g_signal_connect(msg, "restarted", G_CALLBACK(on_restarted), &restart);
   soup_message_headers_replace(headers, "x-amz-date", amz_date.c_str());
   soup_message_headers_replace(headers, "x-amz-content-sha256", payload_hash.c_str());
   if (!config_.session_token.empty())
@@ -369,6 +386,7 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
   if (stream) g_input_stream_close(stream.get(), nullptr, nullptr);
   GBytes* received = g_byte_array_free_to_bytes(body_bytes);
   g_signal_handlers_disconnect_by_data(msg, &p);
+  g_signal_handlers_disconnect_by_data(msg, &restart);
   deadline.reset();
   g_cancellable_disconnect(cancellable_.get(), handler);
 

@@ -535,7 +535,9 @@ TEST_F(RelaisS3SinkTest, PartsAndPutsWhoseAnswerIsLostAreSentAgain) {
   std::string data = relais::test::test_bytes(12 * kMiB, 29);
   RunResult r = push(props(proxy.endpoint(), "lost/parts.bin"), data, "lost/parts.bin");
   ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_EQ(r.object_at_eos_bytes.size(), data.size());
   EXPECT_TRUE(r.object_at_eos_bytes == data);
+  expect_all_signed(proxy);  // every body sent is the one signed
   EXPECT_EQ(proxy.count("UploadPart"), 3 + 2);
   std::string small = relais::test::test_bytes(1000, 30);
   r = push(props(proxy.endpoint(), "lost/put.bin"), small, "lost/put.bin");
