@@ -45,8 +45,9 @@ std::string printable_excerpt(const Bytes& body) {
 }
 
 bool retryable_status(guint status, const std::string& code) {
-  return status >= 500 || status == 429 || status == 408 || code == "RequestTimeout" ||
-         code == "SlowDown" || code == "InternalError";
+  // 501 Not Implemented does not change on a retry.
+  return (status >= 500 && status != 501) || status == 429 || status == 408 ||
+         code == "RequestTimeout" || code == "SlowDown" || code == "InternalError";
 }
 
 }  // namespace
@@ -74,6 +75,28 @@ std::string multipart_etag(const std::vector<CompletedPart>& parts) {
   return out;
 }
 
+std::vector<std::string> orphan_upload_ids(std::string_view list_xml, const std::string& key,
+                                           const std::string& keep_id, gint64 from, gint64 to) {
+  std::vector<std::string> ids;
+  size_t pos = 0;
+  while ((pos = list_xml.find("<Upload>", pos)) != std::string_view::npos) {
+    size_t end = list_xml.find("</Upload>", pos);
+    if (end == std::string_view::npos) break;
+    std::string_view upload = list_xml.substr(pos, end - pos);
+    pos = end;
+    auto k = xml_text(upload, "Key");
+    auto id = xml_text(upload, "UploadId");
+    auto initiated = xml_text(upload, "Initiated");
+    if (!k || *k != key || !id || id->empty() || *id == keep_id || !initiated) continue;
+    GDateTime* t = g_date_time_new_from_iso8601(initiated->c_str(), nullptr);
+    if (!t) continue;
+    gint64 when = g_date_time_to_unix(t);
+    g_date_time_unref(t);
+    if (when >= from && when <= to) ids.push_back(*id);
+  }
+  return ids;
+}
+
 struct S3Client::Call {
   const char* operation;
   const char* method;
@@ -91,6 +114,7 @@ struct S3Client::Response {
   std::string etag;
   std::string request_id;
   guint64 content_length = 0;
+  gint64 server_time = 0;
 };
 
 std::string S3Error::describe() const {
@@ -416,6 +440,12 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
     const char* etag = soup_message_headers_get_one(rh, "ETag");
     const char* rid = soup_message_headers_get_one(rh, "x-amz-request-id");
     response->etag = etag ? etag : "";
+    if (const char* date = soup_message_headers_get_one(rh, "Date")) {
+      if (GDateTime* t = soup_date_time_new_from_http_string(date)) {
+        response->server_time = g_date_time_to_unix(t);
+        g_date_time_unref(t);
+      }
+    }
     response->content_length =
         static_cast<guint64>(std::max<goffset>(soup_message_headers_get_content_length(rh), 0));
     response->request_id = rid ? rid : "";
@@ -473,6 +503,8 @@ bool S3Client::execute(const Call& call, Response* response, S3Error* error) {
     delay = std::min(delay * 2, config_.backoff_max_ms);
   }
   g_main_context_pop_thread_default(context_.get());
+  last_attempts_ = last.attempts;
+  last_server_time_ = response->server_time;
   if (!ok) *error = last;
   return ok;
 }
@@ -551,6 +583,16 @@ bool S3Client::abort_multipart_upload(const std::string& bucket, const std::stri
   Call call{"AbortMultipartUpload", "DELETE", bucket, key, {{"uploadId", upload_id}}, Bytes(), ""};
   Response r;
   return execute(call, &r, error);
+}
+
+bool S3Client::list_multipart_uploads(const std::string& bucket, const std::string& key,
+                                      std::string* xml, S3Error* error) {
+  Call call{
+      "ListMultipartUploads", "GET", bucket, "", {{"prefix", key}, {"uploads", ""}}, Bytes(), ""};
+  Response r;
+  if (!execute(call, &r, error)) return false;
+  xml->assign(reinterpret_cast<const char*>(r.body.data()), r.body.size());
+  return true;
 }
 
 bool S3Client::head_object(const std::string& bucket, const std::string& key, guint64* size,
