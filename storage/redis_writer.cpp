@@ -58,21 +58,37 @@ RedisWriter::StreamId RedisWriter::next_id(int64_t now_ms) {
   return {last_id_.ms, last_id_.seq + 1};
 }
 
+void RedisWriter::forget_oldest() {
+  retained_bytes_ -= ids_.front().bytes;
+  ids_.pop_front();
+}
+
 // MINID for XADD: drop what is beyond max_frames or older than max_age, but
-// never the newest keyframe. Empty when nothing needs trimming.
-std::string RedisWriter::trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe) {
+// never the newest keyframe -- unless the payload bytes retained with this
+// frame (of `bytes`) exceed max_bytes, which cuts into the newest GOP (counted
+// in gop_cuts). Empty when nothing needs trimming.
+std::string RedisWriter::trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe,
+                                        uint64_t bytes) {
   std::optional<StreamId> threshold;
   size_t keep = std::max<uint32_t>(retention_.max_frames, 1);
-  if (ids_.size() + 1 > keep) threshold = ids_[ids_.size() + 1 - keep];
+  if (ids_.size() + 1 > keep) threshold = ids_[ids_.size() + 1 - keep].id;
   if (retention_.max_age.count() > 0 && now_ms > retention_.max_age.count()) {
     StreamId by_age{static_cast<uint64_t>(now_ms - retention_.max_age.count()), 0};
     if (!threshold || *threshold < by_age) threshold = by_age;
   }
-  if (!threshold) return {};
   StreamId keyframe_id = keyframe ? id : newest_keyframe_.value_or(id);
-  if (keyframe_id < *threshold) threshold = keyframe_id;
-  while (!ids_.empty() && ids_.front() < *threshold) ids_.pop_front();
-  return threshold->str();
+  if (threshold && keyframe_id < *threshold) threshold = keyframe_id;
+  if (threshold) {
+    while (!ids_.empty() && ids_.front().id < *threshold) forget_oldest();
+  }
+  if (retention_.max_bytes > 0) {
+    while (!ids_.empty() && retained_bytes_ + bytes > retention_.max_bytes) {
+      if (!(ids_.front().id < keyframe_id)) gop_cuts_.fetch_add(1, std::memory_order_relaxed);
+      forget_oldest();
+      threshold = ids_.empty() ? id : ids_.front().id;
+    }
+  }
+  return threshold ? threshold->str() : std::string();
 }
 
 Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_conflict, bool* fenced) {
@@ -81,7 +97,7 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
   int64_t now = wall_clock_ms();
   bool keyframe = frame.is_keyframe();
   std::string id_str = id.str();
-  std::string minid = trim_threshold(now, id, keyframe);
+  std::string minid = trim_threshold(now, id, keyframe, frame.payload.size());
   uint32_t flags = frame.flags;
   if (need_keyframe_) flags |= kFlagDiscont;  // first frame after an outage
   std::string flags_str = std::to_string(flags);
@@ -131,7 +147,8 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
     return {StatusCode::kInternal, "Redis refused XADD to '" + frames_key_ + "': " + reply->str};
 
   last_id_ = id;
-  ids_.push_back(id);
+  ids_.push_back({id, frame.payload.size()});
+  retained_bytes_ += frame.payload.size();
   if (keyframe) newest_keyframe_ = id;
   if (with_caps) caps_sent_ = frame.caps;
 
@@ -291,6 +308,7 @@ WriterStats RedisWriter::stats() const {
   st.bytes = bytes_.load(std::memory_order_relaxed);
   st.dropped = dropped_.load(std::memory_order_relaxed);
   st.refused = refused_.load(std::memory_order_relaxed);
+  st.gop_cuts = gop_cuts_.load(std::memory_order_relaxed);
   st.reconnects = reconnects_.load(std::memory_order_relaxed);
   return st;
 }

@@ -142,6 +142,8 @@ TEST(StorePipelines, BothElementsAreDocumentedForGstInspect) {
     EXPECT_EQ(status, 0) << text;
     for (const char* needle : {"store", "stream", "Frame store URI", "stats", "Relais"})
       EXPECT_NE(text.find(needle), std::string::npos) << name << " lacks " << needle;
+    if (std::string(name) == "relaisstoresink")
+      EXPECT_NE(text.find("max-bytes"), std::string::npos) << text;
   }
 }
 
@@ -370,6 +372,26 @@ TEST(StorePipelines, AHungRedisDoesNotHoldUpShutdown) {
   done.wait();
   EXPECT_FALSE(lost_before_null) << "shutdown waited for the write to time out";
   gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
+}
+
+// Defect 18: max-bytes cuts a GOP that never ends, with a warning.
+TEST(StorePipelines, MaxBytesCutsAnEndlessGopWithAWarning) {
+  ElementRef p = launch(
+      "videotestsrc num-buffers=300 ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc speed-preset=ultrafast key-int-max=100000 ! "
+      "relaisstoresink name=store store=memory:// stream=endless max-bytes=20000");
+  ASSERT_TRUE(p);
+  gst_element_set_state(p.get(), GST_STATE_PLAYING);
+  MessagePtr warning = wait_message(p.get(), GST_MESSAGE_WARNING);
+  ASSERT_TRUE(warning) << "no warning";
+  GError* err = nullptr;
+  gst_message_parse_warning(warning.get(), &err, nullptr);
+  std::string text = err->message;
+  g_error_free(err);
+  EXPECT_NE(text.find("max-bytes"), std::string::npos) << text;
+  wait_message(p.get(), GST_MESSAGE_EOS);
+  EXPECT_GT(stat_of(p.get(), "store", "gop-cuts"), 0u);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
 }
 
 }  // namespace
