@@ -5,10 +5,14 @@
  * S3-compatible service (path-style or virtual-hosted). Objects smaller than
  * `part-size` go up in one PUT; larger ones as a multipart upload whose parts
  * are sent four at a time from worker threads, so the streaming thread only
- * waits when the bounded queue of parts is full. Requests are signed with AWS Signature
- * Version 4 (payload hash included). 5xx answers, stalls (no byte moved for
- * request-timeout) and broken connections are retried with exponential
- * back-off; 4xx answers fail at once.
+ * waits when the bounded queue of parts is full. The first 900 parts are
+ * `part-size`, then the part size doubles every 900 parts (up to 5 GiB), so
+ * any object up to S3's 5 TiB fits in its 10,000 parts. Requests are signed
+ * with AWS Signature Version 4 (payload hash included). 5xx answers, stalls
+ * (no byte moved for request-timeout) and broken connections are retried with
+ * exponential back-off; 4xx answers fail at once; a completion whose answer
+ * was lost is confirmed with HEAD. Going to PAUSED while the element waits
+ * keeps every byte; it carries on in PLAYING.
  * EOS completes the object before the element posts EOS; an upload that fails
  * or is stopped before EOS is aborted, so an object is either complete or
  * absent.
@@ -302,6 +306,15 @@ static std::shared_ptr<UploadWorker> ensure_worker(RelaisS3Sink* self) {
                          "remain stored (and billed) until it is aborted (AbortMultipartUpload) "
                          "or a lifecycle rule (AbortIncompleteMultipartUpload) removes it.",
                          id.c_str(), relais::s3_target(config).c_str()),
+                        ("%s", e.describe().c_str()));
+  };
+  cb.on_orphan_unknown = [element, config](const S3Error& e) {
+    GST_ELEMENT_WARNING(element, RESOURCE, WRITE,
+                        ("CreateMultipartUpload for %s was retried, so an earlier attempt may "
+                         "have left an unfinished multipart upload, and S3 would not list the "
+                         "uploads to abort it: give the bucket a lifecycle rule "
+                         "(AbortIncompleteMultipartUpload).",
+                         relais::s3_target(config).c_str()),
                         ("%s", e.describe().c_str()));
   };
   std::string error;

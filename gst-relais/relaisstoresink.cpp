@@ -31,6 +31,7 @@ namespace {
 
 constexpr guint DEFAULT_MAX_FRAMES = 600;
 constexpr guint64 DEFAULT_MAX_AGE = 30 * GST_SECOND;
+constexpr guint64 DEFAULT_MAX_BYTES = 64ull << 20;
 constexpr gint64 DEFAULT_FENCE_EPOCH = 0;
 
 enum {
@@ -39,6 +40,7 @@ enum {
   PROP_STREAM,
   PROP_MAX_FRAMES,
   PROP_MAX_AGE,
+  PROP_MAX_BYTES,
   PROP_FENCE_EPOCH,
   PROP_STATS
 };
@@ -48,6 +50,7 @@ struct Settings {
   std::string stream;
   guint max_frames = DEFAULT_MAX_FRAMES;
   guint64 max_age = DEFAULT_MAX_AGE;
+  guint64 max_bytes = DEFAULT_MAX_BYTES;
   gint64 fence_epoch = DEFAULT_FENCE_EPOCH;
 };
 
@@ -61,6 +64,7 @@ struct Private {
   std::string active_uri;
   std::string active_stream;
   gint64 fence_epoch = 0;
+  bool warned_gop_cut = false;  // max-bytes cut into a GOP, and that was said
 };
 
 }  // namespace
@@ -86,7 +90,7 @@ static GstStructure* stats_structure(Private* priv) {
   return gst_structure_new("relais-store-stats", "frames", G_TYPE_UINT64, st.frames, "bytes",
                            G_TYPE_UINT64, st.bytes, "dropped", G_TYPE_UINT64, st.dropped, "refused",
                            G_TYPE_UINT64, st.refused, "reconnects", G_TYPE_UINT64, st.reconnects,
-                           nullptr);
+                           "gop-cuts", G_TYPE_UINT64, st.gop_cuts, nullptr);
 }
 
 static void relais_store_sink_set_property(GObject* object, guint prop_id, const GValue* value,
@@ -107,6 +111,9 @@ static void relais_store_sink_set_property(GObject* object, guint prop_id, const
       break;
     case PROP_MAX_AGE:
       s.max_age = g_value_get_uint64(value);
+      break;
+    case PROP_MAX_BYTES:
+      s.max_bytes = g_value_get_uint64(value);
       break;
     case PROP_FENCE_EPOCH:
       s.fence_epoch = g_value_get_int64(value);
@@ -138,6 +145,9 @@ static void relais_store_sink_get_property(GObject* object, guint prop_id, GValu
     case PROP_MAX_AGE:
       g_value_set_uint64(value, s.max_age);
       break;
+    case PROP_MAX_BYTES:
+      g_value_set_uint64(value, s.max_bytes);
+      break;
     case PROP_FENCE_EPOCH:
       g_value_set_int64(value, s.fence_epoch);
       break;
@@ -162,6 +172,7 @@ static gboolean relais_store_sink_start(GstBaseSink* sink) {
   relais::store::Retention retention;
   retention.max_frames = settings.max_frames;
   retention.max_age = std::chrono::milliseconds(settings.max_age / GST_MSECOND);
+  retention.max_bytes = settings.max_bytes;
   std::unique_ptr<relais::store::Writer> writer;
   relais::store::Status st = store->open_writer(settings.stream, retention, &writer);
   if (!st.is_ok()) {
@@ -182,6 +193,7 @@ static gboolean relais_store_sink_start(GstBaseSink* sink) {
   priv->active_stream = settings.stream;
   priv->fence_epoch = settings.fence_epoch;
   priv->caps.reset();
+  priv->warned_gop_cut = false;
   return TRUE;
 }
 
@@ -194,6 +206,21 @@ static gboolean relais_store_sink_stop(GstBaseSink* sink) {
     priv->store.reset();
   }
   return TRUE;  // writer closes its connection outside the lock
+}
+
+// A write waiting on a hung store returns at once; frames are dropped until unlock_stop().
+static gboolean relais_store_sink_unlock(GstBaseSink* sink) {
+  Private* priv = RELAIS_STORE_SINK(sink)->priv;
+  std::lock_guard lock(priv->state_mutex);
+  if (priv->writer) priv->writer->cancel();
+  return TRUE;
+}
+
+static gboolean relais_store_sink_unlock_stop(GstBaseSink* sink) {
+  Private* priv = RELAIS_STORE_SINK(sink)->priv;
+  std::lock_guard lock(priv->state_mutex);
+  if (priv->writer) priv->writer->reset_cancel();
+  return TRUE;
 }
 
 static gboolean relais_store_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
@@ -216,6 +243,15 @@ static GstFlowReturn relais_store_sink_render(GstBaseSink* sink, GstBuffer* buff
   // The writer lives from start() to stop(); render() only runs in between.
   switch (priv->writer->write(frame)) {
     case relais::store::WriteResult::kWritten:
+      if (!priv->warned_gop_cut && priv->writer->stats().gop_cuts > 0) {
+        priv->warned_gop_cut = true;
+        GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
+                            ("Stream '%s' keeps more than max-bytes since its newest keyframe; "
+                             "its oldest frames are dropped, so readers joining now wait for the "
+                             "next keyframe. Send keyframes more often or raise max-bytes.",
+                             priv->active_stream.c_str()),
+                            ("max-bytes cut into the newest GOP (stats: gop-cuts)"));
+      }
       break;
     case relais::store::WriteResult::kDropped:
       GST_LOG_OBJECT(self, "store unreachable, frame dropped");
@@ -294,6 +330,13 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
                           "0 = no age limit",
                           0, G_MAXUINT64, DEFAULT_MAX_AGE, rw_ready));
   g_object_class_install_property(
+      gobject_class, PROP_MAX_BYTES,
+      g_param_spec_uint64("max-bytes", "Max bytes",
+                          "Payload bytes retained per stream; wins over keeping the newest "
+                          "keyframe (a GOP longer than this is cut, with a warning); 0 = no "
+                          "byte limit",
+                          0, G_MAXUINT64, DEFAULT_MAX_BYTES, rw_ready));
+  g_object_class_install_property(
       gobject_class, PROP_FENCE_EPOCH,
       g_param_spec_int64("fence-epoch", "Fence epoch",
                          "Lease epoch of this writer (relais-server sets it for cluster "
@@ -306,7 +349,7 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
       g_param_spec_boxed(
           "stats", "Statistics",
           "relais-store-stats: frames, bytes, dropped, refused (by the store, of dropped), "
-          "reconnects",
+          "reconnects, gop-cuts (frames of the newest GOP trimmed by max-bytes)",
           GST_TYPE_STRUCTURE, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
@@ -318,6 +361,8 @@ static void relais_store_sink_class_init(RelaisStoreSinkClass* klass) {
   basesink_class->start = relais_store_sink_start;
   basesink_class->stop = relais_store_sink_stop;
   basesink_class->set_caps = relais_store_sink_set_caps;
+  basesink_class->unlock = relais_store_sink_unlock;
+  basesink_class->unlock_stop = relais_store_sink_unlock_stop;
   basesink_class->render = relais_store_sink_render;
 
   GST_DEBUG_CATEGORY_INIT(relais_store_sink_debug, "relaisstoresink", 0, "Relais frame store sink");

@@ -26,10 +26,17 @@ struct MemoryStream {
   std::deque<StoredFrame> frames;
   uint64_t next_seq = 0;
   std::optional<uint64_t> newest_keyframe;
+  uint64_t bytes = 0;     // payload bytes retained
+  uint64_t gop_cuts = 0;  // frames of the newest GOP trimmed by max_bytes
   int64_t updated_ms = 0;
   RateMeter rates;
   Retention retention;
 };
+
+void pop_oldest(MemoryStream& s) {
+  s.bytes -= s.frames.front().frame.payload.size();
+  s.frames.pop_front();
+}
 
 void trim(MemoryStream& s, int64_t now_ms) {
   const Retention& r = s.retention;
@@ -39,7 +46,12 @@ void trim(MemoryStream& s, int64_t now_ms) {
     bool too_many = s.frames.size() > std::max<uint32_t>(r.max_frames, 1);
     bool too_old = r.max_age.count() > 0 && front.wall_ms < now_ms - r.max_age.count();
     if (!too_many && !too_old) break;
-    s.frames.pop_front();
+    pop_oldest(s);
+  }
+  // max_bytes wins over keeping the newest keyframe; the newest frame stays.
+  while (r.max_bytes > 0 && s.bytes > r.max_bytes && s.frames.size() > 1) {
+    if (s.newest_keyframe && s.frames.front().seq >= *s.newest_keyframe) s.gop_cuts++;
+    pop_oldest(s);
   }
 }
 
@@ -54,10 +66,12 @@ class MemoryWriter : public Writer {
       MemoryStream& s = *stream_;
       uint64_t seq = s.next_seq++;
       s.frames.push_back({seq, now, frame});
+      s.bytes += frame.payload.size();
       if (frame.is_keyframe()) s.newest_keyframe = seq;
       s.updated_ms = now;
       s.rates.record(now, frame.payload.size());
       trim(s, now);
+      gop_cuts_.store(s.gop_cuts, std::memory_order_relaxed);
     }
     stream_->changed.notify_all();
     frames_.fetch_add(1, std::memory_order_relaxed);
@@ -69,6 +83,7 @@ class MemoryWriter : public Writer {
     WriterStats st;
     st.frames = frames_.load(std::memory_order_relaxed);
     st.bytes = bytes_.load(std::memory_order_relaxed);
+    st.gop_cuts = gop_cuts_.load(std::memory_order_relaxed);
     return st;
   }
   std::string last_error() const override { return {}; }
@@ -77,6 +92,7 @@ class MemoryWriter : public Writer {
   std::shared_ptr<MemoryStream> stream_;
   std::atomic<uint64_t> frames_{0};
   std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> gop_cuts_{0};  // the stream's, as of the last write
 };
 
 class MemoryReader : public Reader {

@@ -21,10 +21,10 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 Status RedisConnection::connect(std::chrono::milliseconds timeout,
                                 std::chrono::milliseconds command_timeout) {
-  ctx_.reset(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, to_timeval(timeout)));
+  reset(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, to_timeval(timeout)));
   if (!ctx_ || ctx_->err) {
     std::string why = ctx_ ? ctx_->errstr : "out of memory";
-    ctx_.reset();
+    reset(nullptr);
     return {StatusCode::kUnavailable, "cannot connect to Redis at " + address() + ": " + why};
   }
   set_timeout(command_timeout);
@@ -37,7 +37,7 @@ Status RedisConnection::connect(std::chrono::milliseconds timeout,
     if (!st.is_ok()) return st;
     if (reply->type == REDIS_REPLY_ERROR) {
       std::string why = reply->str;
-      ctx_.reset();
+      reset(nullptr);
       return {StatusCode::kInvalidArgument, "Redis at " + address() + " refused AUTH: " + why};
     }
   }
@@ -47,7 +47,7 @@ Status RedisConnection::connect(std::chrono::milliseconds timeout,
     if (!st.is_ok()) return st;
     if (reply->type == REDIS_REPLY_ERROR) {
       std::string why = reply->str;
-      ctx_.reset();
+      reset(nullptr);
       return {StatusCode::kInvalidArgument,
               "Redis at " + address() + " refused SELECT " + db + ": " + why};
     }
@@ -56,19 +56,52 @@ Status RedisConnection::connect(std::chrono::milliseconds timeout,
   if (!st.is_ok()) return st;
   if (reply->type == REDIS_REPLY_ERROR) {
     std::string why = reply->str;
-    ctx_.reset();
+    reset(nullptr);
     return {StatusCode::kInvalidArgument, "Redis at " + address() + " answered PING with: " + why};
   }
   return Status::ok();
 }
 
 void RedisConnection::set_timeout(std::chrono::milliseconds timeout) {
+  timeout_ = timeout;
   if (ctx_) redisSetTimeout(ctx_.get(), to_timeval(timeout));
+}
+
+void RedisConnection::set_deadline(std::chrono::steady_clock::time_point deadline) {
+  deadline_ = deadline;
+}
+
+void RedisConnection::clear_deadline() {
+  deadline_.reset();
+  set_timeout(timeout_);
+}
+
+bool RedisConnection::apply_deadline() {
+  if (!deadline_ || !ctx_) return true;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      *deadline_ - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return false;
+  redisSetTimeout(ctx_.get(), to_timeval(timeout_.count() > 0 ? std::min(left, timeout_) : left));
+  return true;
+}
+
+void RedisConnection::reset(redisContext* ctx) {
+  std::unique_ptr<redisContext, RedisContextDeleter> old;
+  {
+    std::lock_guard lock(ctx_mutex_);
+    old = std::move(ctx_);
+    ctx_.reset(ctx);
+  }
+}
+
+void RedisConnection::interrupt() {
+  std::lock_guard lock(ctx_mutex_);
+  if (ctx_) shutdown(ctx_->fd, SHUT_RDWR);
 }
 
 Status RedisConnection::io_error(const char* what) {
   std::string why = ctx_ && ctx_->errstr[0] ? ctx_->errstr : "connection lost";
-  ctx_.reset();
+  reset(nullptr);
   return {StatusCode::kUnavailable, std::string(what) + " on Redis at " + address() + ": " + why};
 }
 
@@ -119,6 +152,10 @@ Status RedisConnection::send_direct(const std::vector<std::vector<std::string_vi
 
   size_t next = 0;
   while (next < iov.size()) {
+    if (!apply_deadline()) {
+      reset(nullptr);
+      return {StatusCode::kUnavailable, "write timed out on Redis at " + address()};
+    }
     msghdr msg{};
     msg.msg_iov = iov.data() + next;
     msg.msg_iovlen = std::min<size_t>(iov.size() - next, IOV_MAX);
@@ -126,7 +163,7 @@ Status RedisConnection::send_direct(const std::vector<std::vector<std::string_vi
     if (n < 0) {
       if (errno == EINTR) continue;
       std::string why = errno == EAGAIN ? "timed out" : std::strerror(errno);
-      ctx_.reset();
+      reset(nullptr);
       return {StatusCode::kUnavailable, "write failed on Redis at " + address() + ": " + why};
     }
     auto left = static_cast<size_t>(n);
@@ -141,6 +178,10 @@ Status RedisConnection::send_direct(const std::vector<std::vector<std::string_vi
 
 Status RedisConnection::read_reply(RedisReplyPtr* reply) {
   if (!ctx_) return {StatusCode::kUnavailable, "not connected to Redis at " + address()};
+  if (!apply_deadline()) {
+    reset(nullptr);
+    return {StatusCode::kUnavailable, "read timed out on Redis at " + address()};
+  }
   void* r = nullptr;
   if (redisGetReply(ctx_.get(), &r) != REDIS_OK || !r) return io_error("read failed");
   reply->reset(static_cast<redisReply*>(r));

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,11 +36,18 @@ class RedisConnection {
   // Connects within `timeout`, then gives AUTH, SELECT and PING (and later
   // commands) `command_timeout`: a busy Redis accepts at once but may answer late.
   Status connect(std::chrono::milliseconds timeout, std::chrono::milliseconds command_timeout);
-  void disconnect() { ctx_.reset(); }
+  void disconnect() { reset(nullptr); }
   bool connected() const { return ctx_ != nullptr; }
 
   // Sets the socket read/write timeout for later commands.
   void set_timeout(std::chrono::milliseconds timeout);
+  // Bounds all I/O until clear_deadline(): each blocking read or write waits
+  // at most until `deadline`, so a whole exchange is bounded, not each step.
+  void set_deadline(std::chrono::steady_clock::time_point deadline);
+  void clear_deadline();
+  // From any thread: makes a read or write blocked on the socket return at
+  // once (as an I/O error that closes the connection).
+  void interrupt();
 
   // Runs one command. On an I/O error the connection is closed and the
   // status is kUnavailable; a Redis error reply comes back as a reply of type
@@ -60,8 +69,16 @@ class RedisConnection {
 
  private:
   Status io_error(const char* what);
+  // Replaces the context; the one thread using the connection calls it.
+  void reset(redisContext* ctx);
+  // Shrinks the socket timeout to what is left before the deadline; false
+  // when nothing is left.
+  bool apply_deadline();
   RedisEndpoint endpoint_;
+  std::mutex ctx_mutex_;  // guards replacing ctx_ against interrupt()
   std::unique_ptr<redisContext, RedisContextDeleter> ctx_;
+  std::chrono::milliseconds timeout_{0};
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::string frame_;  // send_direct's protocol framing, reused between commands
 };
 

@@ -7,6 +7,8 @@ namespace {
 
 constexpr auto kConnectTimeout = std::chrono::milliseconds(500);
 constexpr auto kCommandTimeout = std::chrono::milliseconds(2000);
+// A whole write() (reconnecting, XADD, meta update) ends within this.
+constexpr auto kWriteTimeout = std::chrono::milliseconds(2000);
 constexpr int64_t kMetaIntervalMs = 1000;
 
 bool is_id_conflict(const redisReply* r) {
@@ -56,21 +58,37 @@ RedisWriter::StreamId RedisWriter::next_id(int64_t now_ms) {
   return {last_id_.ms, last_id_.seq + 1};
 }
 
+void RedisWriter::forget_oldest() {
+  retained_bytes_ -= ids_.front().bytes;
+  ids_.pop_front();
+}
+
 // MINID for XADD: drop what is beyond max_frames or older than max_age, but
-// never the newest keyframe. Empty when nothing needs trimming.
-std::string RedisWriter::trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe) {
+// never the newest keyframe -- unless the payload bytes retained with this
+// frame (of `bytes`) exceed max_bytes, which cuts into the newest GOP (counted
+// in gop_cuts). Empty when nothing needs trimming.
+std::string RedisWriter::trim_threshold(int64_t now_ms, const StreamId& id, bool keyframe,
+                                        uint64_t bytes) {
   std::optional<StreamId> threshold;
   size_t keep = std::max<uint32_t>(retention_.max_frames, 1);
-  if (ids_.size() + 1 > keep) threshold = ids_[ids_.size() + 1 - keep];
+  if (ids_.size() + 1 > keep) threshold = ids_[ids_.size() + 1 - keep].id;
   if (retention_.max_age.count() > 0 && now_ms > retention_.max_age.count()) {
     StreamId by_age{static_cast<uint64_t>(now_ms - retention_.max_age.count()), 0};
     if (!threshold || *threshold < by_age) threshold = by_age;
   }
-  if (!threshold) return {};
   StreamId keyframe_id = keyframe ? id : newest_keyframe_.value_or(id);
-  if (keyframe_id < *threshold) threshold = keyframe_id;
-  while (!ids_.empty() && ids_.front() < *threshold) ids_.pop_front();
-  return threshold->str();
+  if (threshold && keyframe_id < *threshold) threshold = keyframe_id;
+  if (threshold) {
+    while (!ids_.empty() && ids_.front().id < *threshold) forget_oldest();
+  }
+  if (retention_.max_bytes > 0) {
+    while (!ids_.empty() && retained_bytes_ + bytes > retention_.max_bytes) {
+      if (!(ids_.front().id < keyframe_id)) gop_cuts_.fetch_add(1, std::memory_order_relaxed);
+      forget_oldest();
+      threshold = ids_.empty() ? id : ids_.front().id;
+    }
+  }
+  return threshold ? threshold->str() : std::string();
 }
 
 Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_conflict, bool* fenced) {
@@ -79,7 +97,7 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
   int64_t now = wall_clock_ms();
   bool keyframe = frame.is_keyframe();
   std::string id_str = id.str();
-  std::string minid = trim_threshold(now, id, keyframe);
+  std::string minid = trim_threshold(now, id, keyframe, frame.payload.size());
   uint32_t flags = frame.flags;
   if (need_keyframe_) flags |= kFlagDiscont;  // first frame after an outage
   std::string flags_str = std::to_string(flags);
@@ -129,7 +147,8 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
     return {StatusCode::kInternal, "Redis refused XADD to '" + frames_key_ + "': " + reply->str};
 
   last_id_ = id;
-  ids_.push_back(id);
+  ids_.push_back({id, frame.payload.size()});
+  retained_bytes_ += frame.payload.size();
   if (keyframe) newest_keyframe_ = id;
   if (with_caps) caps_sent_ = frame.caps;
 
@@ -163,8 +182,14 @@ Status RedisWriter::send(const Frame& frame, const StreamId& id, bool* id_confli
 }
 
 WriteResult RedisWriter::fail(const Status& st) {
-  set_error(st.message());
   dropped_.fetch_add(1, std::memory_order_relaxed);
+  if (cancelled_.load()) {
+    // Interrupted by cancel(): not an outage. Resume at a keyframe, and
+    // reconnect at the first write after reset_cancel().
+    need_keyframe_ = true;
+    return WriteResult::kDropped;
+  }
+  set_error(st.message());
   bool first = !outage_;
   outage_ = true;
   need_keyframe_ = true;
@@ -207,6 +232,26 @@ WriteResult RedisWriter::refuse(const std::string& why) {
 }
 
 WriteResult RedisWriter::write(const Frame& frame) {
+  if (cancelled_.load()) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return WriteResult::kDropped;
+  }
+  conn_.set_deadline(std::chrono::steady_clock::now() + kWriteTimeout);
+  WriteResult result = write_within_deadline(frame);
+  conn_.clear_deadline();
+  return result;
+}
+
+void RedisWriter::cancel() {
+  cancelled_ = true;
+  conn_.interrupt();
+}
+
+void RedisWriter::reset_cancel() {
+  cancelled_ = false;
+}
+
+WriteResult RedisWriter::write_within_deadline(const Frame& frame) {
   bool recovering = false;
   if (!conn_.connected()) {
     if (!backoff_.due(Backoff::Clock::now())) {
@@ -263,6 +308,7 @@ WriterStats RedisWriter::stats() const {
   st.bytes = bytes_.load(std::memory_order_relaxed);
   st.dropped = dropped_.load(std::memory_order_relaxed);
   st.refused = refused_.load(std::memory_order_relaxed);
+  st.gop_cuts = gop_cuts_.load(std::memory_order_relaxed);
   st.reconnects = reconnects_.load(std::memory_order_relaxed);
   return st;
 }

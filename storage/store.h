@@ -21,10 +21,12 @@ enum class StartPosition {
 };
 
 // Retention per stream: frames beyond max_frames or older than max_age are
-// dropped, but the newest keyframe and everything after it is always kept.
+// dropped, but the newest keyframe and everything after it is kept -- up to
+// max_bytes of payload, which wins (a GOP that never ends is cut).
 struct Retention {
   uint32_t max_frames = 600;
   std::chrono::milliseconds max_age{30000};  // 0 = no age limit
+  uint64_t max_bytes = 64ull << 20;          // 0 = no byte limit
 };
 
 struct WriterStats {
@@ -33,6 +35,7 @@ struct WriterStats {
   uint64_t dropped = 0;     // frames that could not be stored (refused ones included)
   uint64_t refused = 0;     // of those, frames the store refused (not an outage)
   uint64_t reconnects = 0;  // successful reconnections after an outage
+  uint64_t gop_cuts = 0;    // frames of the newest GOP trimmed by max_bytes
 };
 
 enum class WriteResult {
@@ -53,6 +56,11 @@ class Writer {
   // frame is dropped and counted, and a reconnection is tried with back-off.
   virtual WriteResult write(const Frame& frame) = 0;
   virtual WriterStats stats() const = 0;
+  // From another thread: a write() waiting on the store returns at once, and
+  // frames are dropped (counted, not reported as an outage) until
+  // reset_cancel(). For shutting down while the store hangs.
+  virtual void cancel() {}
+  virtual void reset_cancel() {}
   // The reason for the last failure, empty if none.
   virtual std::string last_error() const = 0;
   // Fencing (before the first write): frames carry `epoch`, and a store that

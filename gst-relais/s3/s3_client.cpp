@@ -45,8 +45,9 @@ std::string printable_excerpt(const Bytes& body) {
 }
 
 bool retryable_status(guint status, const std::string& code) {
-  return status >= 500 || status == 429 || status == 408 || code == "RequestTimeout" ||
-         code == "SlowDown" || code == "InternalError";
+  // 501 Not Implemented does not change on a retry.
+  return (status >= 500 && status != 501) || status == 429 || status == 408 ||
+         code == "RequestTimeout" || code == "SlowDown" || code == "InternalError";
 }
 
 }  // namespace
@@ -74,6 +75,28 @@ std::string multipart_etag(const std::vector<CompletedPart>& parts) {
   return out;
 }
 
+std::vector<std::string> orphan_upload_ids(std::string_view list_xml, const std::string& key,
+                                           const std::string& keep_id, gint64 from, gint64 to) {
+  std::vector<std::string> ids;
+  size_t pos = 0;
+  while ((pos = list_xml.find("<Upload>", pos)) != std::string_view::npos) {
+    size_t end = list_xml.find("</Upload>", pos);
+    if (end == std::string_view::npos) break;
+    std::string_view upload = list_xml.substr(pos, end - pos);
+    pos = end;
+    auto k = xml_text(upload, "Key");
+    auto id = xml_text(upload, "UploadId");
+    auto initiated = xml_text(upload, "Initiated");
+    if (!k || *k != key || !id || id->empty() || *id == keep_id || !initiated) continue;
+    GDateTime* t = g_date_time_new_from_iso8601(initiated->c_str(), nullptr);
+    if (!t) continue;
+    gint64 when = g_date_time_to_unix(t);
+    g_date_time_unref(t);
+    if (when >= from && when <= to) ids.push_back(*id);
+  }
+  return ids;
+}
+
 struct S3Client::Call {
   const char* operation;
   const char* method;
@@ -91,6 +114,7 @@ struct S3Client::Response {
   std::string etag;
   std::string request_id;
   guint64 content_length = 0;
+  gint64 server_time = 0;
 };
 
 std::string S3Error::describe() const {
@@ -250,6 +274,17 @@ void on_network_event(SoupMessage*, GSocketClientEvent event, GIOStream* connect
   g_socket_set_option(socket, IPPROTO_TCP, TCP_NOTSENT_LOWAT, kUnsentLimit, nullptr);
 }
 
+struct RestartBody {
+  GBytes* body;
+  std::string content_type;
+};
+
+void on_restarted(SoupMessage* msg, gpointer data) {
+  auto* r = static_cast<RestartBody*>(data);
+  soup_message_set_request_body_from_bytes(
+      msg, r->content_type.empty() ? nullptr : r->content_type.c_str(), r->body);
+}
+
 void on_sent(GObject* source, GAsyncResult* result, gpointer data) {
   auto* p = static_cast<Pending*>(data);
   p->stream = soup_session_send_finish(SOUP_SESSION(source), result, &p->error);
@@ -294,11 +329,17 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
   const Bytes& body = call.body;
   std::string amz_date = amz_now();
 
+  Bytes b;
   if (body || g_strcmp0(call.method, "PUT") == 0 || g_strcmp0(call.method, "POST") == 0) {
-    Bytes b = body ? body : Bytes::copy_of("", 0);
+    b = body ? body : Bytes::copy_of("", 0);
     soup_message_set_request_body_from_bytes(
         msg, call.content_type.empty() ? nullptr : call.content_type.c_str(), b.get());
   }
+  // libsoup re-sends a request by itself when a reused connection closes
+  // before the answer, but (3.2) with the body already consumed: an empty
+  // body under the signature of the full one. Set the body again.
+  RestartBody restart{b.get(), call.content_type};
+  if (b) g_signal_connect(msg, "restarted", G_CALLBACK(on_restarted), &restart);
   soup_message_headers_replace(headers, "x-amz-date", amz_date.c_str());
   soup_message_headers_replace(headers, "x-amz-content-sha256", payload_hash.c_str());
   if (!config_.session_token.empty())
@@ -369,6 +410,7 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
   if (stream) g_input_stream_close(stream.get(), nullptr, nullptr);
   GBytes* received = g_byte_array_free_to_bytes(body_bytes);
   g_signal_handlers_disconnect_by_data(msg, &p);
+  g_signal_handlers_disconnect_by_data(msg, &restart);
   deadline.reset();
   g_cancellable_disconnect(cancellable_.get(), handler);
 
@@ -398,6 +440,12 @@ bool S3Client::send_once(const Call& call, const std::string& payload_hash, Resp
     const char* etag = soup_message_headers_get_one(rh, "ETag");
     const char* rid = soup_message_headers_get_one(rh, "x-amz-request-id");
     response->etag = etag ? etag : "";
+    if (const char* date = soup_message_headers_get_one(rh, "Date")) {
+      if (GDateTime* t = soup_date_time_new_from_http_string(date)) {
+        response->server_time = g_date_time_to_unix(t);
+        g_date_time_unref(t);
+      }
+    }
     response->content_length =
         static_cast<guint64>(std::max<goffset>(soup_message_headers_get_content_length(rh), 0));
     response->request_id = rid ? rid : "";
@@ -455,6 +503,8 @@ bool S3Client::execute(const Call& call, Response* response, S3Error* error) {
     delay = std::min(delay * 2, config_.backoff_max_ms);
   }
   g_main_context_pop_thread_default(context_.get());
+  last_attempts_ = last.attempts;
+  last_server_time_ = response->server_time;
   if (!ok) *error = last;
   return ok;
 }
@@ -533,6 +583,16 @@ bool S3Client::abort_multipart_upload(const std::string& bucket, const std::stri
   Call call{"AbortMultipartUpload", "DELETE", bucket, key, {{"uploadId", upload_id}}, Bytes(), ""};
   Response r;
   return execute(call, &r, error);
+}
+
+bool S3Client::list_multipart_uploads(const std::string& bucket, const std::string& key,
+                                      std::string* xml, S3Error* error) {
+  Call call{
+      "ListMultipartUploads", "GET", bucket, "", {{"prefix", key}, {"uploads", ""}}, Bytes(), ""};
+  Response r;
+  if (!execute(call, &r, error)) return false;
+  xml->assign(reinterpret_cast<const char*>(r.body.data()), r.body.size());
+  return true;
 }
 
 bool S3Client::head_object(const std::string& bucket, const std::string& key, guint64* size,

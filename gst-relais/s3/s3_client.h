@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "glib_handles.h"
@@ -81,6 +82,12 @@ struct CompletedPart {
 // (SSE-KMS, some S3-compatible servers).
 std::string multipart_etag(const std::vector<CompletedPart>& parts);
 
+// Upload ids in a ListMultipartUploads answer for exactly `key`, other than
+// `keep_id`, initiated between `from` and `to` (Unix seconds, inclusive): the
+// uploads a retried CreateMultipartUpload may have created.
+std::vector<std::string> orphan_upload_ids(std::string_view list_xml, const std::string& key,
+                                           const std::string& keep_id, gint64 from, gint64 to);
+
 class S3Client {
  public:
   // Checks the configuration (endpoint URI, credentials); on failure returns
@@ -102,6 +109,13 @@ class S3Client {
                                  const std::vector<CompletedPart>& parts, S3Error* error);
   bool abort_multipart_upload(const std::string& bucket, const std::string& key,
                               const std::string& upload_id, S3Error* error);
+  // The multipart uploads in progress under `key` (ListMultipartUploads, as XML).
+  bool list_multipart_uploads(const std::string& bucket, const std::string& key, std::string* xml,
+                              S3Error* error);
+  // Of the last request: how many attempts it took, and the server's clock
+  // (Unix seconds, from its Date header; 0 when absent).
+  guint last_attempts() const { return last_attempts_; }
+  gint64 last_server_time() const { return last_server_time_; }
   // Size and ETag of an object (404: kRejected with code NoSuchKey).
   bool head_object(const std::string& bucket, const std::string& key, guint64* size,
                    std::string* etag, S3Error* error);
@@ -139,6 +153,8 @@ class S3Client {
   GMainContextPtr context_;
   ObjectPtr<SoupSession> session_;       // used on context_ only
   ObjectPtr<GCancellable> cancellable_;  // cancel() from any thread
+  guint last_attempts_ = 0;
+  gint64 last_server_time_ = 0;
 };
 
 }  // namespace relais::s3

@@ -160,8 +160,11 @@ bool UploadWorker::ensure_upload_id(S3Client* client, std::string* upload_id) {
   }
   S3Error error;
   std::string id;
+  const gint64 started = g_get_monotonic_time();
   bool ok = client->create_multipart_upload(config_.bucket, config_.key, config_.content_type, &id,
                                             &error);
+  const guint attempts = client->last_attempts();
+  const gint64 server_time = client->last_server_time();
   // On failure, fail() marks the upload failed before creating_ is cleared,
   // so no other thread starts a second multipart upload.
   if (!ok && error.kind != ErrorKind::kCancelled) fail(error);
@@ -173,7 +176,28 @@ bool UploadWorker::ensure_upload_id(S3Client* client, std::string* upload_id) {
   }
   if (!ok) return false;
   *upload_id = id;
+  // An earlier attempt may have created an upload whose answer was lost.
+  if (attempts > 1) {
+    gint64 elapsed_s = (g_get_monotonic_time() - started) / G_USEC_PER_SEC + 1;
+    abort_orphans(client, id, server_time - elapsed_s - 1, server_time + 1);
+  }
   return true;
+}
+
+void UploadWorker::abort_orphans(S3Client* client, const std::string& keep_id, gint64 from,
+                                 gint64 to) {
+  std::string xml;
+  S3Error error;
+  if (!client->list_multipart_uploads(config_.bucket, config_.key, &xml, &error)) {
+    if (error.kind != ErrorKind::kCancelled && callbacks_.on_orphan_unknown)
+      callbacks_.on_orphan_unknown(error);
+    return;
+  }
+  for (const std::string& orphan : orphan_upload_ids(xml, config_.key, keep_id, from, to)) {
+    if (!client->abort_multipart_upload(config_.bucket, config_.key, orphan, &error) &&
+        error.kind != ErrorKind::kCancelled && callbacks_.on_abort_failed)
+      callbacks_.on_abort_failed(orphan, error);
+  }
 }
 
 bool UploadWorker::process(S3Client* client, const Job& job) {

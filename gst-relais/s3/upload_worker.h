@@ -53,6 +53,10 @@ class UploadWorker {
     std::function<void(const S3Error&, guint attempt, guint delay_ms)> on_retry;
     // Worker thread, when an abort after a failure or cancel did not succeed.
     std::function<void(const std::string& upload_id, const S3Error&)> on_abort_failed;
+    // Worker thread, when CreateMultipartUpload needed more than one attempt
+    // (an earlier one may have created an upload) and the server would not
+    // list its uploads to find it.
+    std::function<void(const S3Error&)> on_orphan_unknown;
     // Streaming thread, when part `number` (`size` bytes) has been cut from
     // the stream, before it is queued.
     std::function<void(int number, guint64 size)> on_part;
@@ -93,6 +97,9 @@ class UploadWorker {
   void run();
   bool process(S3Client* client, const Job& job);
   bool ensure_upload_id(S3Client* client, std::string* upload_id);
+  // Aborts the uploads of our key initiated in [from, to] (server clock)
+  // other than `keep_id`: what retried CreateMultipartUpload attempts made.
+  void abort_orphans(S3Client* client, const std::string& keep_id, gint64 from, gint64 to);
   // HEAD: the object exists with the size and ETag of `parts` (sorted).
   bool object_is_complete(S3Client* client, const std::vector<CompletedPart>& parts);
   void fail(const S3Error& error);

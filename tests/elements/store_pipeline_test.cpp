@@ -2,7 +2,11 @@
 // processes through a real redis-server, and a Redis outage mid-stream.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -138,6 +142,8 @@ TEST(StorePipelines, BothElementsAreDocumentedForGstInspect) {
     EXPECT_EQ(status, 0) << text;
     for (const char* needle : {"store", "stream", "Frame store URI", "stats", "Relais"})
       EXPECT_NE(text.find(needle), std::string::npos) << name << " lacks " << needle;
+    if (std::string(name) == "relaisstoresink")
+      EXPECT_NE(text.find("max-bytes"), std::string::npos) << text;
   }
 }
 
@@ -317,6 +323,74 @@ TEST(StorePipelines, FramesRedisRefusesAreAWarningThatSaysWhatToFix) {
   EXPECT_GT(stat_of(p.get(), "store", "refused"), 0u);
   redis.cli("DEL 'relais:{taken}:frames'");
   while (stat_of(p.get(), "store", "frames") == 0) std::this_thread::sleep_for(20ms);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+}
+
+// Defect 17: with Redis hung (SIGSTOP), render() waited for the socket
+// timeout and shutdown waited for render(), which then reported the store
+// lost. unlock() interrupts the write: the pipeline reaches NULL without the
+// writer ever giving up on Redis (no "disconnected" before NULL returns).
+TEST(StorePipelines, AHungRedisDoesNotHoldUpShutdown) {
+  relais::test::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  ElementRef p = launch(
+      "videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "relaisstoresink name=store stream=hung store=" +
+      redis.uri());
+  ASSERT_TRUE(p);
+  std::atomic<bool> at_null{false}, lost_before_null{false};
+  relais::BusRef bus = relais::BusRef::adopt(gst_element_get_bus(p.get()));
+  struct Seen {
+    std::atomic<bool>* at_null;
+    std::atomic<bool>* lost;
+  } seen{&at_null, &lost_before_null};
+  gst_bus_set_sync_handler(
+      bus.get(),
+      [](GstBus*, GstMessage* msg, gpointer data) {
+        auto* seen = static_cast<Seen*>(data);
+        const GstStructure* s = gst_message_get_structure(msg);
+        if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT && s &&
+            gst_structure_has_name(s, "relais-store") &&
+            g_strcmp0(gst_structure_get_string(s, "status"), "disconnected") == 0 &&
+            !seen->at_null->load())
+          seen->lost->store(true);
+        return GST_BUS_PASS;
+      },
+      &seen, nullptr);
+  gst_element_set_state(p.get(), GST_STATE_PLAYING);
+  while (stat_of(p.get(), "store", "frames") < 5) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(kill(redis.pid(), SIGSTOP), 0);
+  std::this_thread::sleep_for(300ms);  // the next frame's write is now waiting on Redis
+  auto done = std::async(std::launch::async, [&] {
+    gst_element_set_state(p.get(), GST_STATE_NULL);
+    at_null = true;
+  });
+  // Generous: three times the writer's socket timeout (2 s).
+  EXPECT_EQ(done.wait_for(6s), std::future_status::ready) << "shutdown waits for a hung Redis";
+  kill(redis.pid(), SIGCONT);
+  done.wait();
+  EXPECT_FALSE(lost_before_null) << "shutdown waited for the write to time out";
+  gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
+}
+
+// Defect 18: max-bytes cuts a GOP that never ends, with a warning.
+TEST(StorePipelines, MaxBytesCutsAnEndlessGopWithAWarning) {
+  ElementRef p = launch(
+      "videotestsrc num-buffers=300 ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc speed-preset=ultrafast key-int-max=100000 ! "
+      "relaisstoresink name=store store=memory:// stream=endless max-bytes=20000");
+  ASSERT_TRUE(p);
+  gst_element_set_state(p.get(), GST_STATE_PLAYING);
+  MessagePtr warning = wait_message(p.get(), GST_MESSAGE_WARNING);
+  ASSERT_TRUE(warning) << "no warning";
+  GError* err = nullptr;
+  gst_message_parse_warning(warning.get(), &err, nullptr);
+  std::string text = err->message;
+  g_error_free(err);
+  EXPECT_NE(text.find("max-bytes"), std::string::npos) << text;
+  wait_message(p.get(), GST_MESSAGE_EOS);
+  EXPECT_GT(stat_of(p.get(), "store", "gop-cuts"), 0u);
   gst_element_set_state(p.get(), GST_STATE_NULL);
 }
 

@@ -21,6 +21,7 @@ std::string operation_of(const char* method, GHashTable* query) {
   if (m == "PUT") return "PutObject";
   if (m == "DELETE" && has("uploadId")) return "AbortMultipartUpload";
   if (m == "DELETE") return "DeleteObject";
+  if (m == "GET" && has("uploads")) return "ListMultipartUploads";
   if (m == "GET") return "Get";
   if (m == "HEAD") return "HeadObject";
   return m;

@@ -528,6 +528,26 @@ TEST_F(RelaisS3SinkTest, CompletionWhoseAnswerIsLostIsNotAFailure) {
   EXPECT_EQ(proxy.count("AbortMultipartUpload"), 0);
 }
 
+TEST_F(RelaisS3SinkTest, CreationWhoseAnswerIsLostLooksForWhatItLeft) {
+  START_PROXY(proxy);
+  // s3rver creates an upload whose id never arrives; the retry creates
+  // another. The sink lists the key's uploads to abort the first; s3rver
+  // cannot list (501), so it says what to do instead.
+  proxy.add_rule(FaultProxy::Rule::lose_answer("CreateMultipartUpload", 1));
+  std::string data = relais::test::test_bytes(7 * kMiB, 31);
+  RunResult r = push(props(proxy.endpoint(), "lost/create.bin"), data, "lost/create.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  EXPECT_EQ(proxy.count("CreateMultipartUpload"), 2);
+  EXPECT_EQ(proxy.count("ListMultipartUploads"), 1);
+  bool warned = false;
+  for (const auto& w : r.warnings)
+    warned |= w.find("AbortIncompleteMultipartUpload") != std::string::npos &&
+              w.find("lost/create.bin") != std::string::npos;
+  EXPECT_TRUE(warned) << r.warnings.size() << " warnings";
+  expect_all_signed(proxy);
+}
+
 TEST_F(RelaisS3SinkTest, PartsAndPutsWhoseAnswerIsLostAreSentAgain) {
   START_PROXY(proxy);
   proxy.add_rule(FaultProxy::Rule::lose_answer("UploadPart", 2));
@@ -535,7 +555,9 @@ TEST_F(RelaisS3SinkTest, PartsAndPutsWhoseAnswerIsLostAreSentAgain) {
   std::string data = relais::test::test_bytes(12 * kMiB, 29);
   RunResult r = push(props(proxy.endpoint(), "lost/parts.bin"), data, "lost/parts.bin");
   ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_EQ(r.object_at_eos_bytes.size(), data.size());
   EXPECT_TRUE(r.object_at_eos_bytes == data);
+  expect_all_signed(proxy);  // every body sent is the one signed
   EXPECT_EQ(proxy.count("UploadPart"), 3 + 2);
   std::string small = relais::test::test_bytes(1000, 30);
   r = push(props(proxy.endpoint(), "lost/put.bin"), small, "lost/put.bin");

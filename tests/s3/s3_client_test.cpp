@@ -65,6 +65,26 @@ TEST(MultipartEtag, IsTheMd5OfThePartMd5sAndTheCount) {
   EXPECT_EQ(relais::s3::multipart_etag(parts), "");
 }
 
+TEST(OrphanUploads, AreThisKeysOtherUploadsFromTheWindow) {
+  const std::string xml =
+      "<ListMultipartUploadsResult><Bucket>b</Bucket>"
+      "<Upload><Key>rec/a.ts</Key><UploadId>mine</UploadId>"
+      "<Initiated>2026-12-02T10:00:05.000Z</Initiated></Upload>"
+      "<Upload><Key>rec/a.ts</Key><UploadId>lost</UploadId>"
+      "<Initiated>2026-12-02T10:00:03.000Z</Initiated></Upload>"
+      "<Upload><Key>rec/a.ts</Key><UploadId>older</UploadId>"
+      "<Initiated>2026-12-02T09:00:00.000Z</Initiated></Upload>"
+      "<Upload><Key>rec/a.ts.bak</Key><UploadId>other-key</UploadId>"
+      "<Initiated>2026-12-02T10:00:04.000Z</Initiated></Upload>"
+      "</ListMultipartUploadsResult>";
+  GDateTime* t = g_date_time_new_from_iso8601("2026-12-02T10:00:05Z", nullptr);
+  gint64 now = g_date_time_to_unix(t);
+  g_date_time_unref(t);
+  EXPECT_EQ(relais::s3::orphan_upload_ids(xml, "rec/a.ts", "mine", now - 10, now + 1),
+            std::vector<std::string>{"lost"});
+  EXPECT_TRUE(relais::s3::orphan_upload_ids(xml, "rec/a.ts", "mine", now - 1, now + 1).empty());
+}
+
 TEST_F(S3ClientTest, PutObjectRoundTrips) {
   auto c = client(config(server_->endpoint()));
   std::string data = relais::test::test_bytes(100000, 1);

@@ -83,6 +83,15 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     for (uint64_t n = first; n <= last; ++n)
       ASSERT_EQ(w.write(make_frame(n, n % gop == 0, caps_)), WriteResult::kWritten);
   }
+  // Frames the store retains for this test's stream, as listed.
+  uint64_t retained() {
+    std::vector<StreamInfo> streams;
+    EXPECT_TRUE(store_->list_streams(&streams).is_ok());
+    for (const auto& s : streams)
+      if (s.name == stream_) return s.frames_retained;
+    ADD_FAILURE() << "stream " << stream_ << " not listed";
+    return 0;
+  }
   std::vector<Frame> read_n(Reader& r, size_t n) {
     std::vector<Frame> out;
     while (out.size() < n) {
@@ -196,13 +205,8 @@ TEST_P(StoreContract, RetentionIsBoundedButKeepsTheNewestKeyframe) {
   keep10.max_frames = 10;
   auto w = writer(keep10);
   write_range(*w, 0, 199, 10);
-  std::vector<StreamInfo> streams;
-  ASSERT_TRUE(store_->list_streams(&streams).is_ok());
-  auto it =
-      std::find_if(streams.begin(), streams.end(), [&](auto& s) { return s.name == stream_; });
-  ASSERT_NE(it, streams.end());
   // Redis trims approximately (whole macro nodes); the bound is what matters.
-  EXPECT_LT(it->frames_retained, 150u);
+  EXPECT_LT(retained(), 150u);
 
   // A GOP longer than max_frames: the keyframe that starts it stays.
   for (uint64_t n = 200; n < 240; ++n) w->write(make_frame(n, n == 200, caps_));
@@ -257,6 +261,22 @@ TEST_P(StoreContract, AReaderThatKeepsUpIsNeverMarkedDiscont) {
     EXPECT_EQ(f[0].pts, n * 33'000'000ull);
     EXPECT_EQ(f[0].flags & kFlagDiscont, 0u) << n;
   }
+}
+
+// Defect 18: a GOP that never ends was kept whole, without bound. max_bytes
+// wins over keeping the newest keyframe, and each cut into it is counted.
+TEST_P(StoreContract, MaxBytesBoundsAGopThatNeverEnds) {
+  Retention r;
+  r.max_bytes = 10 * 1000;
+  auto w = writer(r);
+  for (uint64_t n = 0; n < 200; ++n)
+    ASSERT_EQ(w->write(make_frame(n, n == 0, caps_, 1000)), WriteResult::kWritten);
+  EXPECT_LE(retained(), 20u);
+  EXPECT_GT(w->stats().gop_cuts, 0u);
+  auto e = reader(StartPosition::kEarliest);
+  auto first = read_n(*e, 1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_GT(first[0].pts, 150 * 33'000'000ull);
 }
 
 TEST_P(StoreContract, ListingShowsCapsRatesAndLastUpdate) {
