@@ -14,6 +14,22 @@ std::string to_json(JsonBuilder* builder) {
   return text.get();
 }
 
+void add_string_member(JsonBuilder* b, const char* name, const std::string& value,
+                       bool null_if_empty) {
+  json_builder_set_member_name(b, name);
+  if (null_if_empty && value.empty()) {
+    json_builder_add_null_value(b);
+    return;
+  }
+  GCharPtr valid(g_utf8_make_valid(value.c_str(), static_cast<gssize>(value.size())));
+  json_builder_add_string_value(b, valid.get());
+}
+
+void add_int_member(JsonBuilder* b, const char* name, int64_t value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_int_value(b, value);
+}
+
 std::string error_json(const std::string& message) {
   JsonBuilderPtr b(json_builder_new());
   json_builder_begin_object(b.get());

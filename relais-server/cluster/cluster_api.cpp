@@ -4,6 +4,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "cluster/listing_json.h"
 #include "glib_handles.h"
 #include "json_handles.h"
 #include "server_log.h"
@@ -20,45 +21,6 @@ namespace {
 
 constexpr const char kPath[] = "/api/v1/pipelines";
 constexpr auto kRedisTimeout = std::chrono::milliseconds(2000);
-
-void add_entry(JsonBuilder* b, const ClusterPipeline& p) {
-  auto add_string = [b](const char* key, const std::string& value) {
-    json_builder_set_member_name(b, key);
-    GCharPtr valid(g_utf8_make_valid(value.c_str(), -1));
-    json_builder_add_string_value(b, valid.get());
-  };
-  json_builder_begin_object(b);
-  add_string("name", p.definition.name);
-  add_string("launch", p.definition.launch);
-  add_string("restart", server::restart_policy_name(p.definition.restart));
-  add_string("state", p.state);
-  json_builder_set_member_name(b, "node");
-  if (p.node.empty()) {
-    json_builder_add_null_value(b);
-  } else {
-    json_builder_add_string_value(b, p.node.c_str());
-  }
-  json_builder_set_member_name(b, "epoch");
-  json_builder_add_int_value(b, p.epoch);
-  json_builder_set_member_name(b, "uptime_seconds");
-  json_builder_add_int_value(b, p.uptime_seconds);
-  json_builder_set_member_name(b, "restarts");
-  json_builder_add_int_value(b, p.restarts);
-  json_builder_set_member_name(b, "last_error");
-  if (p.last_error.empty()) {
-    json_builder_add_null_value(b);
-  } else {
-    GCharPtr err(g_utf8_make_valid(p.last_error.c_str(), -1));
-    json_builder_add_string_value(b, err.get());
-  }
-  json_builder_end_object(b);
-}
-
-std::string entry_json(const ClusterPipeline& p) {
-  server::JsonBuilderPtr b(json_builder_new());
-  add_entry(b.get(), p);
-  return server::to_json(b.get());
-}
 
 // GStreamer's reason when the description does not parse, empty when it does.
 std::string launch_error(const std::string& launch) {
@@ -121,7 +83,7 @@ HttpResponse ClusterApi::list(const HttpRequest& /*r*/) {
   json_builder_begin_object(b.get());
   json_builder_set_member_name(b.get(), "pipelines");
   json_builder_begin_array(b.get());
-  for (const auto& p : pipelines) add_entry(b.get(), p);
+  for (const auto& p : pipelines) add_cluster_pipeline(b.get(), p);
   json_builder_end_array(b.get());
   json_builder_end_object(b.get());
   return json_response(200, server::to_json(b.get()));
@@ -131,7 +93,7 @@ HttpResponse ClusterApi::one(const std::string& name) {
   std::vector<ClusterPipeline> pipelines;
   leases_->listing(&pipelines);
   for (const auto& p : pipelines) {
-    if (p.definition.name == name) return json_response(200, entry_json(p));
+    if (p.definition.name == name) return json_response(200, cluster_pipeline_json(p));
   }
   return error_response(404, "no pipeline named '" + name + "'");
 }
@@ -160,7 +122,7 @@ void ClusterApi::add(const HttpRequest& r, const Responder& respond) {
         ClusterPipeline p;
         p.definition = def;
         p.state = "unowned";
-        HttpResponse resp = json_response(201, entry_json(p));
+        HttpResponse resp = json_response(201, cluster_pipeline_json(p));
         resp.headers.emplace_back("Location", std::string(kPath) + "/" + def.name);
         return resp;
       },

@@ -36,7 +36,8 @@ struct LeasePlan {
 };
 
 // Claims one pipeline a round at most, so that nodes whose rounds interleave
-// see each other's claims and pipelines spread. Nodes absent from
+// see each other's claims and pipelines spread (also while nodes are still
+// joining: a node alone in the registry would otherwise take everything). Nodes absent from
 // live_nodes do not count; their leases are counted until they expire.
 LeasePlan plan_lease_round(const LeaseRound& round);
 

@@ -78,18 +78,12 @@ std::string encode_status(const PublishedStatus& s) {
   server::JsonBuilderPtr b(json_builder_new());
   JsonBuilder* j = b.get();
   json_builder_begin_object(j);
-  json_builder_set_member_name(j, "node");
-  json_builder_add_string_value(j, s.node.c_str());
-  json_builder_set_member_name(j, "epoch");
-  json_builder_add_int_value(j, s.epoch);
-  json_builder_set_member_name(j, "state");
-  json_builder_add_string_value(j, s.state.c_str());
-  json_builder_set_member_name(j, "uptime_seconds");
-  json_builder_add_int_value(j, s.uptime_seconds);
-  json_builder_set_member_name(j, "restarts");
-  json_builder_add_int_value(j, s.restarts);
-  json_builder_set_member_name(j, "last_error");
-  json_builder_add_string_value(j, s.last_error.c_str());
+  server::add_string_member(j, "node", s.node);
+  server::add_int_member(j, "epoch", s.epoch);
+  server::add_string_member(j, "state", s.state);
+  server::add_int_member(j, "uptime_seconds", s.uptime_seconds);
+  server::add_int_member(j, "restarts", s.restarts);
+  server::add_string_member(j, "last_error", s.last_error);
   json_builder_end_object(j);
   return server::to_json(j);
 }

@@ -2,6 +2,8 @@
 // hash, published statuses, and the listing every node serves.
 #include "cluster/pipeline_catalog.h"
 
+#include "cluster/listing_json.h"
+
 #include <gtest/gtest.h>
 
 using namespace relais::cluster;
@@ -55,4 +57,23 @@ TEST(PipelineCatalog, ListingShowsOwnersAndOnlyTheCurrentOwnersStatus) {
   EXPECT_EQ(l[1].uptime_seconds, 0);
   EXPECT_EQ(l[2].node, "");
   EXPECT_EQ(l[2].state, "unowned");
+}
+
+TEST(PipelineCatalog, ListingJsonNamesTheOwnerAndMasksCredentials) {
+  ClusterPipeline p;
+  p.definition = PipelineDefinition{"cam", "relaissrc uri=rtsp://admin:hunter2@cam/1 ! fakesink"};
+  p.node = "node-a";
+  p.epoch = 3;
+  p.state = "restarting";
+  p.last_error = "could not open rtsp://admin:hunter2@cam/1?token=abc";
+  std::string json = cluster_pipeline_json(p);
+  EXPECT_EQ(json.find("hunter2"), std::string::npos) << json;
+  EXPECT_EQ(json.find("abc"), std::string::npos) << json;
+  EXPECT_NE(json.find("rtsp://admin:***@cam/1"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"node\":\"node-a\",\"epoch\":3"), std::string::npos) << json;
+  p.node.clear();
+  p.last_error.clear();
+  json = cluster_pipeline_json(p);
+  EXPECT_NE(json.find("\"node\":null"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"last_error\":null"), std::string::npos) << json;
 }
