@@ -21,8 +21,6 @@ struct RedisReplyDeleter {
   void operator()(redisReply* r) const { freeReplyObject(r); }
 };
 using RedisReplyPtr = std::unique_ptr<redisReply, RedisReplyDeleter>;
-// A reply shared by the frames whose payloads point into it.
-using SharedReply = std::shared_ptr<redisReply>;
 
 struct RedisContextDeleter {
   void operator()(redisContext* c) const { redisFree(c); }

@@ -1,5 +1,7 @@
 #include "redis_reader.h"
 
+#include "redis_entry.h"
+
 #include <charconv>
 #include <utility>
 
@@ -30,20 +32,6 @@ end
 return 0
 )lua";
 
-uint64_t parse_u64(const redisReply* r, uint64_t fallback) {
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(r->str, r->str + r->len, v);
-  return (ec == std::errc() && end == r->str + r->len) ? v : fallback;
-}
-
-struct ReplyHolder {
-  SharedReply reply;
-};
-
-void release_reply(gpointer data) {
-  delete static_cast<ReplyHolder*>(data);
-}
-
 }  // namespace
 
 RedisReader::RedisReader(RedisEndpoint endpoint, std::string stream, StartPosition start)
@@ -70,18 +58,12 @@ Status RedisReader::is_keyframe_entry(const StreamId& id, bool* yes) {
   Status st = conn_.command({"XRANGE", frames_key_, s, s, "COUNT", "1"}, &reply);
   if (!st.is_ok()) return st;
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1) return Status::ok();
-  redisReply* entry = reply->element[0];
-  if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
-      entry->element[1]->type != REDIS_REPLY_ARRAY)
-    return Status::ok();
-  redisReply* fields = entry->element[1];
-  for (size_t f = 0; f + 1 < fields->elements; f += 2) {
-    const redisReply* name = fields->element[f];
-    if (name->type == REDIS_REPLY_STRING &&
-        std::string_view(name->str, name->len) == redis_schema::kFlags &&
-        fields->element[f + 1]->type == REDIS_REPLY_STRING)
-      *yes = (parse_u64(fields->element[f + 1], 0) & kFlagKeyframe) != 0;
-  }
+  StreamId found;
+  Frame frame;
+  bool has_frame = false;
+  CapsString caps;
+  if (decode_entry(reply->element[0], &caps, &found, &frame, &has_frame) && found == id)
+    *yes = has_frame && frame.is_keyframe();
   return Status::ok();
 }
 
@@ -123,41 +105,14 @@ Status RedisReader::resolve_start() {
   return Status::ok();
 }
 
-void RedisReader::parse_entries(const SharedReply& reply, redisReply* entries) {
+void RedisReader::parse_entries(redisReply* entries) {
   for (size_t i = 0; i < entries->elements; ++i) {
-    redisReply* entry = entries->element[i];
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
-    StreamId id;
-    if (!StreamId::parse({entry->element[0]->str, entry->element[0]->len}, &id)) continue;
-    last_id_ = id;
+    Entry e;
+    bool has_frame = false;
+    if (!decode_entry(entries->element[i], &caps_, &e.id, &e.frame, &has_frame)) continue;
+    last_id_ = e.id;
     positioned_ = true;
-    redisReply* fields = entry->element[1];
-    if (fields->type != REDIS_REPLY_ARRAY) continue;
-    Entry e{id, {}};
-    e.frame.caps = caps_;
-    for (size_t f = 0; f + 1 < fields->elements; f += 2) {
-      std::string_view name(fields->element[f]->str, fields->element[f]->len);
-      redisReply* value = fields->element[f + 1];
-      if (name == redis_schema::kPayload) {
-        // The payload points into the reply, which stays alive as long as it.
-        e.frame.payload = Bytes::adopt(g_bytes_new_with_free_func(
-            value->str, value->len, release_reply, new ReplyHolder{reply}));
-      } else if (name == redis_schema::kFlags) {
-        e.frame.flags = static_cast<uint32_t>(parse_u64(value, 0));
-      } else if (name == redis_schema::kPts) {
-        e.frame.pts = parse_u64(value, kTimeNone);
-      } else if (name == redis_schema::kDts) {
-        e.frame.dts = parse_u64(value, kTimeNone);
-      } else if (name == redis_schema::kDuration) {
-        e.frame.duration = parse_u64(value, kTimeNone);
-      } else if (name == redis_schema::kCaps) {
-        std::string_view caps(value->str, value->len);
-        if (!caps_ || *caps_ != caps) caps_ = make_caps(std::string(caps));
-        e.frame.caps = caps_;
-      }
-    }
-    if (!e.frame.payload) e.frame.payload = Bytes::copy_of("", 0);
-    pending_.push_back(std::move(e));
+    if (has_frame) pending_.push_back(std::move(e));
   }
 }
 
@@ -184,10 +139,10 @@ Status RedisReader::read_some(std::chrono::milliseconds block) {
   if (reply->type == REDIS_REPLY_ERROR)
     return {StatusCode::kInternal, std::string("Redis refused XREAD: ") + reply->str};
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return Status::ok();  // timeout
-  SharedReply shared(reply.release(), RedisReplyDeleter());
-  redisReply* stream = shared->element[0];
-  if (stream->type == REDIS_REPLY_ARRAY && stream->elements == 2)
-    parse_entries(shared, stream->element[1]);
+  redisReply* stream = reply->element[0];
+  if (stream->type == REDIS_REPLY_ARRAY && stream->elements == 2 &&
+      stream->element[1]->type == REDIS_REPLY_ARRAY)
+    parse_entries(stream->element[1]);
   return Status::ok();
 }
 

@@ -33,7 +33,7 @@ class RedisReader : public Reader {
   Status resolve_start();
   Status is_keyframe_entry(const StreamId& id, bool* yes);
   Status read_some(std::chrono::milliseconds block);
-  void parse_entries(const SharedReply& reply, redisReply* entries);
+  void parse_entries(redisReply* entries);
   // Waits until `until` or cancel; returns false when cancelled.
   bool sleep_until(std::chrono::steady_clock::time_point until);
 

@@ -107,6 +107,7 @@ struct Forward {
   SoupMessage* upstream;
   FaultProxy::Entry entry;
   bool lose_answer = false;
+  int answer_delay_ms = 0;
 };
 
 void close_without_answer(SoupServerMessage* msg) {
@@ -117,6 +118,15 @@ void close_without_answer(SoupServerMessage* msg) {
   }
 }
 
+// Resumes a paused message (a capped upload's next chunk, a slow answer).
+gboolean on_pause_done(gpointer msg) {
+  soup_server_message_unpause(SOUP_SERVER_MESSAGE(msg));
+  g_object_unref(msg);
+  return G_SOURCE_REMOVE;
+}
+
+// The bandwidth cap: after each chunk of a request body, reading pauses for
+// as long as the chunk takes at the capped rate.
 void on_forwarded(GObject* source, GAsyncResult* result, gpointer data) {
   auto* f = static_cast<Forward*>(data);
   GError* err = nullptr;
@@ -162,7 +172,14 @@ void on_forwarded(GObject* source, GAsyncResult* result, gpointer data) {
     f->entry.status = status;
   }
   f->proxy->record(f->entry);
-  soup_server_message_unpause(f->msg);
+  if (f->answer_delay_ms > 0) {
+    GSource* src = g_timeout_source_new(static_cast<guint>(f->answer_delay_ms));
+    g_source_set_callback(src, on_pause_done, g_object_ref(f->msg), nullptr);
+    g_source_attach(src, g_main_context_get_thread_default());
+    g_source_unref(src);
+  } else {
+    soup_server_message_unpause(f->msg);
+  }
   g_object_unref(f->upstream);
   g_object_unref(f->msg);
   delete f;
@@ -181,21 +198,13 @@ gboolean on_stall_done(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
-// The bandwidth cap: after each chunk of a request body, reading pauses for
-// as long as the chunk takes at the capped rate.
-gboolean on_read_pause_done(gpointer msg) {
-  soup_server_message_unpause(SOUP_SERVER_MESSAGE(msg));
-  g_object_unref(msg);
-  return G_SOURCE_REMOVE;
-}
-
 void on_got_chunk(SoupServerMessage* msg, GBytes* chunk, gpointer data) {
   guint64 rate = static_cast<FaultProxy*>(data)->upload_rate();
   if (rate == 0) return;
   guint ms = static_cast<guint>(g_bytes_get_size(chunk) * 1000 / rate);
   soup_server_message_pause(msg);
   GSource* src = g_timeout_source_new(ms);
-  g_source_set_callback(src, on_read_pause_done, g_object_ref(msg), nullptr);
+  g_source_set_callback(src, on_pause_done, g_object_ref(msg), nullptr);
   g_source_attach(src, g_main_context_get_thread_default());
   g_source_unref(src);
 }
@@ -347,6 +356,7 @@ void FaultProxy::handle(void* m, const char* method, const std::string& operatio
         return;
       }
       case Action::kLoseAnswer:
+      case Action::kSlowAnswer:
         break;  // forwarded below
       case Action::kStall: {
         record(entry);
@@ -383,8 +393,12 @@ void FaultProxy::handle(void* m, const char* method, const std::string& operatio
     soup_message_set_request_body_from_bytes(up, ctype, body);
   g_bytes_unref(body);
   soup_server_message_pause(msg);
-  auto* f = new Forward{this, SOUP_SERVER_MESSAGE(g_object_ref(msg)), up, entry,
-                        inject && rule.action == Action::kLoseAnswer};
+  auto* f = new Forward{this,
+                        SOUP_SERVER_MESSAGE(g_object_ref(msg)),
+                        up,
+                        entry,
+                        inject && rule.action == Action::kLoseAnswer,
+                        inject && rule.action == Action::kSlowAnswer ? rule.stall_ms : 0};
   soup_session_send_and_read_async(session_, up, G_PRIORITY_DEFAULT, nullptr, on_forwarded, f);
 }
 

@@ -27,6 +27,7 @@ class FaultProxy {
     kStall,       // answer nothing for `stall_ms`, then 503
     kGarbage,     // answer 200 with a body that is not S3 XML
     kLoseAnswer,  // forward to s3rver (which acts on it), then close without answering
+    kSlowAnswer,  // forward to s3rver, then hold its answer back for `stall_ms`
   };
   struct Rule {
     std::string operation;  // PutObject, UploadPart, CreateMultipartUpload, ...
@@ -65,6 +66,12 @@ class FaultProxy {
     static Rule lose_answer(const std::string& op, int times) {
       Rule r = fail(op, times, 0, "");
       r.action = Action::kLoseAnswer;
+      return r;
+    }
+    static Rule slow_answer(const std::string& op, int times, int ms) {
+      Rule r = fail(op, times, 0, "");
+      r.action = Action::kSlowAnswer;
+      r.stall_ms = ms;
       return r;
     }
     static Rule garbage(const std::string& op, int times) {

@@ -473,6 +473,21 @@ TEST_F(RelaisS3SinkTest, SlowUplinkLongerThanTheTimeoutStillCompletes) {
   EXPECT_EQ(proxy.count("UploadPart"), 3);  // no attempt timed out
 }
 
+TEST_F(RelaisS3SinkTest, ASlowCompletionIsWaitedFor) {
+  START_PROXY(proxy);
+  // s3rver completes at once, but its answer arrives 3 s later, silent all
+  // along: longer than request-timeout, which does not apply to it.
+  proxy.add_rule(FaultProxy::Rule::slow_answer("CompleteMultipartUpload", 1, 3000));
+  auto p = props(proxy.endpoint(), "slow/complete.bin");
+  p["request-timeout"] = "1000";
+  std::string data = relais::test::test_bytes(7 * kMiB, 32);
+  RunResult r = push(p, data, "slow/complete.bin");
+  ASSERT_TRUE(r.eos) << r.message;
+  EXPECT_TRUE(r.object_at_eos_bytes == data);
+  EXPECT_EQ(proxy.count("CompleteMultipartUpload"), 1);
+  EXPECT_EQ(proxy.count("HeadObject"), 0);
+}
+
 TEST_F(RelaisS3SinkTest, SmallObjectTimeoutIsRetried) {
   START_PROXY(proxy);
   proxy.add_rule(FaultProxy::Rule::stall("PutObject", 1, 4000));

@@ -2,6 +2,8 @@
 // the real redis-server.
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
 #include <thread>
 
 #include "redis_server.h"
@@ -325,6 +327,45 @@ TEST_F(RedisStoreTest, AStreamAtTheLastPossibleIdIsRefusedWithWhatToFix) {
   EXPECT_NE(why.find("last possible"), std::string::npos) << why;
   EXPECT_NE(why.find("DEL 'relais:{full}:frames'"), std::string::npos) << why;
   EXPECT_EQ(w->stats().refused, 1u);
+}
+
+}  // namespace
+
+namespace {
+
+// Heap in use by this process (small blocks and mmapped ones).
+size_t heap_in_use() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+// Defect 19: every payload pointed into the one XREAD reply it came in, so
+// one frame kept alive (a buffer held downstream) pinned up to 64 frames.
+TEST_F(RedisStoreTest, OneHeldFrameDoesNotPinTheWholeReply) {
+  const size_t size = 100 * 1000, count = 64;
+  std::unique_ptr<Writer> w;
+  ASSERT_TRUE(store_->open_writer("pin", {}, &w).is_ok());
+  std::string payload(size, 'p');
+  for (size_t n = 0; n < count; ++n) {
+    Frame f = frame(n, n == 0);
+    f.payload = relais::Bytes::copy_of(payload.data(), payload.size());
+    ASSERT_EQ(w->write(f), WriteResult::kWritten);
+  }
+  std::unique_ptr<Reader> r;
+  ASSERT_TRUE(store_->open_reader("pin", StartPosition::kEarliest, &r).is_ok());
+  size_t before = heap_in_use();
+  Frame held;
+  ASSERT_EQ(r->next(&held, 2s), ReadResult::kFrame);  // one reply of 64 frames
+  for (size_t n = 1; n < count; ++n) {
+    Frame f;
+    ASSERT_EQ(r->next(&f, 2s), ReadResult::kFrame);
+    EXPECT_EQ(f.payload.size(), size);
+  }
+  // All frames but the first are gone; what stays is about one frame.
+  size_t pinned = heap_in_use() - std::min(heap_in_use(), before);
+  EXPECT_LT(pinned, 4 * size) << "one held frame keeps " << pinned << " bytes alive";
+  EXPECT_EQ(held.payload.size(), size);
+  EXPECT_EQ(held.payload.data()[size - 1], 'p');
 }
 
 }  // namespace
