@@ -31,7 +31,8 @@ bool declares_more_elements_than_bytes(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < size; ++i) {
     if (data[i] != '*') continue;
     size_t n = 0;
-    for (size_t j = i + 1; j < size && isdigit(data[j]) && n <= size; ++j) n = n * 10 + (data[j] - '0');
+    for (size_t j = i + 1; j < size && isdigit(data[j]) && n <= size; ++j)
+      n = n * 10 + (data[j] - '0');
     if (n > size) return true;
   }
   return false;
