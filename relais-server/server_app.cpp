@@ -141,6 +141,13 @@ bool ServerApp::join_cluster(std::string* error) {
   g_source_set_callback(timer, update_load, this, nullptr);
   cluster_->load_timer = g_source_attach(timer, context_);
   g_source_unref(timer);
+  if (cluster::node_ttl_ms(config_.heartbeat_ms) > config_.lease_ttl_ms) {
+    log_warn(
+        "RELAIS_HEARTBEAT_MS x 3 (%lld ms) exceeds RELAIS_LEASE_TTL_MS (%lld ms): a dead "
+        "node stays in the registry longer than its leases and delays failover",
+        static_cast<long long>(cluster::node_ttl_ms(config_.heartbeat_ms)),
+        static_cast<long long>(config_.lease_ttl_ms));
+  }
   log_info("cluster node %s (%s), heartbeat every %lld ms, pipeline leases of %lld ms",
            self.id.c_str(), self.public_url.c_str(), static_cast<long long>(config_.heartbeat_ms),
            static_cast<long long>(config_.lease_ttl_ms));
