@@ -5,7 +5,7 @@ MESON ?= meson
 JOBS ?= 2
 SOURCES = $(shell git ls-files '*.cpp' '*.h' 2>/dev/null || find gst-relais storage relais-server tests bench -name '*.cpp' -o -name '*.h')
 
-.PHONY: deps build test bench coverage fmt lint run profile clean fresh-check
+.PHONY: deps build test bench coverage fuzz fmt lint run profile clean fresh-check
 
 deps:
 	@bash .ci/deps.sh
@@ -34,6 +34,18 @@ coverage: deps
 	  --html-details coverage/index.html --print-summary
 	@echo "coverage report: coverage/index.html"
 
+# libFuzzer on the Redis entry decoding, in its own clang build, for
+# FUZZ_SECONDS; new inputs go to $(FUZZ_BUILD)/corpus, the seeds stay in the tree.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	test -f $(FUZZ_BUILD)/build.ninja || CC=clang CXX=clang++ $(MESON) setup $(FUZZ_BUILD) \
+	  -Dfuzz=enabled -Dtests=disabled -Dbench=disabled -Dserver=disabled -Ds3=disabled
+	$(MESON) compile -C $(FUZZ_BUILD) -j $(JOBS) fuzz-redis-entry
+	mkdir -p $(FUZZ_BUILD)/corpus
+	$(FUZZ_BUILD)/tests/fuzz/fuzz-redis-entry -max_total_time=$(FUZZ_SECONDS) \
+	  -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus tests/fuzz/corpus/redis_entry
+
 fmt:
 	clang-format -i $(SOURCES)
 
@@ -56,4 +68,4 @@ fresh-check:
 	bash .ci/fresh-check.sh
 
 clean:
-	rm -rf $(BUILD) $(COVERAGE_BUILD) coverage
+	rm -rf $(BUILD) $(COVERAGE_BUILD) $(FUZZ_BUILD) coverage

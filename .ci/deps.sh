@@ -18,7 +18,7 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   redis-server redis-tools coturn curl fonts-dejavu-core iproute2 nftables
   openssl
-  gcovr clang-format clang-tidy cppcheck valgrind
+  gcovr clang-format clang-tidy cppcheck valgrind clang libclang-rt-14-dev
   nodejs npm chromium
 )
 
