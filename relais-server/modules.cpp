@@ -49,6 +49,9 @@ bool register_modules(ServerApp* app, const Config& config, ModuleHandles* modul
   }
   webrtc::WhepOptions options;
   if (!ice_settings_from_config(config, &options.ice, error)) return false;
+  options.max_viewers = static_cast<size_t>(config.max_viewers);
+  // Past the budget, viewers go to the least-loaded node with room (cluster only).
+  options.redirect_when_full = [app](const std::string&) { return app->viewer_redirect_base(); };
   auto whep = std::make_shared<webrtc::WhepService>(config.store_uri(), ice, config.viewer_token,
                                                     config.max_body_bytes, options);
   webrtc::WhepService* service = whep.get();
@@ -59,7 +62,8 @@ bool register_modules(ServerApp* app, const Config& config, ModuleHandles* modul
     service->handle_page(request, std::move(respond));
   });
   app->api()->add_metrics_provider([service] { return service->prometheus_metrics(); });
-  app->set_viewer_count([service] { return static_cast<int64_t>(service->connected_count()); });
+  // Sessions, as the budget counts them: a viewer still connecting holds a place.
+  app->set_viewer_count([service] { return static_cast<int64_t>(service->session_count()); });
   modules->push_back(whep);
   log_info("WHEP viewers on /whep/{stream}, viewer page on /watch/{stream} (%s)",
            config.viewer_token.empty() ? "open" : "viewer token required");

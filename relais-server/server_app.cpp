@@ -10,6 +10,7 @@
 #include "cluster/lease_manager.h"
 #include "cluster/lease_runner.h"
 #include "cluster/node_registry.h"
+#include "cluster/viewer_redirect.h"
 #endif
 
 namespace relais::server {
@@ -19,6 +20,7 @@ namespace relais::server {
 // the pipeline leases: the runner outlives the lease thread that notifies it,
 // which outlives the API whose workers wake it.
 struct ServerApp::Cluster {
+  std::string self_id;
   std::unique_ptr<cluster::NodeRegistry> registry;
   std::unique_ptr<cluster::LeaseRunner> runner;
   std::unique_ptr<cluster::LeaseManager> leases;
@@ -100,7 +102,9 @@ bool ServerApp::join_cluster(std::string* error) {
   self.started_unix_ms = g_get_real_time() / 1000;
   // The stream meta's `writer` field names this node.
   g_setenv("RELAIS_NODE_NAME", self.id.c_str(), TRUE);
+  self.max_viewers = config_.max_viewers;
   cluster_ = std::make_unique<Cluster>();
+  cluster_->self_id = self.id;
   cluster_->context = context_;
   cluster_->registry =
       std::make_unique<cluster::NodeRegistry>(endpoint, self, config_.heartbeat_ms);
@@ -137,6 +141,13 @@ bool ServerApp::join_cluster(std::string* error) {
   g_source_set_callback(timer, update_load, this, nullptr);
   cluster_->load_timer = g_source_attach(timer, context_);
   g_source_unref(timer);
+  if (cluster::node_ttl_ms(config_.heartbeat_ms) > config_.lease_ttl_ms) {
+    log_warn(
+        "RELAIS_HEARTBEAT_MS x 3 (%lld ms) exceeds RELAIS_LEASE_TTL_MS (%lld ms): a dead "
+        "node stays in the registry longer than its leases and delays failover",
+        static_cast<long long>(cluster::node_ttl_ms(config_.heartbeat_ms)),
+        static_cast<long long>(config_.lease_ttl_ms));
+  }
   log_info("cluster node %s (%s), heartbeat every %lld ms, pipeline leases of %lld ms",
            self.id.c_str(), self.public_url.c_str(), static_cast<long long>(config_.heartbeat_ms),
            static_cast<long long>(config_.lease_ttl_ms));
@@ -145,6 +156,13 @@ bool ServerApp::join_cluster(std::string* error) {
   return false;
 #endif
   return true;
+}
+
+std::string ServerApp::viewer_redirect_base() const {
+#if RELAIS_HAVE_REDIS
+  if (cluster_) return cluster::redirect_base(cluster_->registry->nodes(), cluster_->self_id);
+#endif
+  return "";
 }
 
 void ServerApp::shutdown() {

@@ -33,6 +33,9 @@ class ServerApp {
   bool join_cluster(std::string* error);
   // How many viewers are connected (the WHEP module sets it).
   void set_viewer_count(std::function<int64_t()> count) { viewer_count_ = std::move(count); }
+  // Where this node, at its viewer budget, sends a new viewer: the base URL of
+  // the least-loaded other live node with room, or "" (none, or no cluster).
+  std::string viewer_redirect_base() const;
   // Stops every pipeline and closes every connection.
   void shutdown();
 

@@ -28,6 +28,14 @@ bool parse_size(const std::string& text, size_t* out) {
   return true;
 }
 
+bool parse_count(const std::string& text, int64_t* out) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return false;
+  *out = value;
+  return true;
+}
+
 bool parse_ms(const std::string& text, int64_t* out) {
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -93,6 +101,10 @@ bool apply(Config* c, const std::string& key, const std::string& value, const st
     if (!parse_ms(value, &c->heartbeat_ms)) {
       return bad("'" + value + "' is not a period in milliseconds (10 or more)");
     }
+  } else if (key == "RELAIS_MAX_VIEWERS") {
+    if (!parse_count(value, &c->max_viewers)) {
+      return bad("'" + value + "' is not a number of viewers (0 = unlimited)");
+    }
   } else if (key == "RELAIS_LEASE_TTL_MS") {
     if (!parse_ms(value, &c->lease_ttl_ms) || c->lease_ttl_ms < 300) {
       return bad("'" + value + "' is not a lease TTL in milliseconds (300 or more)");
@@ -138,6 +150,9 @@ constexpr FlagSpec kFlags[] = {
      "Cluster heartbeat period; a node drops out after 3 missed (default 2000)"},
     {"lease-ttl-ms", "RELAIS_LEASE_TTL_MS", "MS",
      "Cluster pipeline lease TTL, renewed every third of it (default 6000)"},
+    {"max-viewers", "RELAIS_MAX_VIEWERS", "N",
+     "WHEP viewers this node takes; past it a POST is redirected (307) to the least-loaded node "
+     "with room, or answered 503 (default 0 = unlimited)"},
 };
 constexpr size_t kFlagCount = sizeof(kFlags) / sizeof(kFlags[0]);
 

@@ -36,6 +36,9 @@ struct Config {
   int64_t heartbeat_ms = 2000;
   // Cluster pipeline lease TTL; renewed every third of it.
   int64_t lease_ttl_ms = 6000;
+  // WHEP sessions this node takes before it sends viewers to another node
+  // (307) or, when none has room, answers 503; 0: unlimited.
+  int64_t max_viewers = 0;
 
   // The frame store URI these settings select ("memory://" or "redis://...").
   std::string store_uri() const;

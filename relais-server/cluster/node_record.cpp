@@ -45,6 +45,7 @@ std::string encode_node_record(const NodeRecord& r) {
     << "heartbeat_unix_ms=" << r.heartbeat_unix_ms << "\n"
     << "ttl_ms=" << r.ttl_ms << "\n"
     << "viewers=" << r.viewers << "\n"
+    << "max_viewers=" << r.max_viewers << "\n"
     << "pipelines_running=" << r.pipelines_running << "\n"
     << "cpu_percent=" << r.cpu_percent << "\n";
   return o.str();
@@ -73,6 +74,8 @@ std::optional<NodeRecord> decode_node_record(const std::string& text) {
       ok = parse_int(v, &r.ttl_ms);
     } else if (key == "viewers") {
       ok = parse_int(v, &r.viewers);
+    } else if (key == "max_viewers") {
+      ok = parse_int(v, &r.max_viewers);
     } else if (key == "pipelines_running") {
       ok = parse_int(v, &r.pipelines_running);
     } else if (key == "cpu_percent") {

@@ -16,9 +16,10 @@ struct NodeRecord {
   int64_t started_unix_ms = 0;
   int64_t heartbeat_unix_ms = 0;  // when this record was written (the node's clock)
   int64_t ttl_ms = 0;             // the record expires this long after heartbeat_unix_ms
-  int64_t viewers = 0;
+  int64_t viewers = 0;            // WHEP sessions held
   int64_t pipelines_running = 0;
-  double cpu_percent = 0;  // the process's CPU use since the previous heartbeat (100 = one core)
+  double cpu_percent = 0;   // the process's CPU use since the previous heartbeat (100 = one core)
+  int64_t max_viewers = 0;  // RELAIS_MAX_VIEWERS: its viewer budget (0 = unlimited)
 };
 
 // All node keys share the {relais:nodes} hash tag: one slot, so one SCAN finds

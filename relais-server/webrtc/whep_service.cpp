@@ -91,7 +91,8 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void offer(const std::string& stream, const std::string& sdp, Responder respond) {
-    if (entries_.size() >= options_.max_sessions) {
+    const bool at_budget = options_.max_viewers > 0 && entries_.size() >= options_.max_viewers;
+    if (at_budget || entries_.size() >= options_.max_sessions) {
       std::string other = options_.redirect_when_full ? options_.redirect_when_full(stream) : "";
       if (!other.empty()) {
         HttpResponse r = json_error(307, "this node is full; use " + other);
@@ -99,9 +100,11 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
         respond(std::move(r));
         return;
       }
+      const size_t limit = at_budget ? options_.max_viewers : options_.max_sessions;
       respond(retry_later(503,
-                          "this server has reached its limit of " +
-                              std::to_string(options_.max_sessions) + " viewer sessions",
+                          "this server has reached its limit of " + std::to_string(limit) +
+                              " viewer sessions" +
+                              (options_.redirect_when_full ? " and no other node has room" : ""),
                           5));
       return;
     }

@@ -34,9 +34,12 @@ struct WhepOptions {
   unsigned reap_interval_ms = 1000;
   IceSettings ice;   // RELAIS_ICE_PORT_RANGE, _INTERFACES, _PUBLIC_IPS, _TCP
   bool nack = true;  // retransmissions (NACK/RTX) for viewers whose offer allows them
-  // When set and this node is at max_sessions, POST answers 307 Temporary
-  // Redirect to what it returns (the base URL of a less loaded node, e.g.
-  // "http://10.0.0.7:8080"), or 503 when it returns "".
+  // The viewer budget (RELAIS_MAX_VIEWERS): sessions this node takes before it
+  // is full, like max_sessions (0 = only max_sessions counts).
+  size_t max_viewers = 0;
+  // When set and this node is full (max_sessions or max_viewers), POST answers
+  // 307 Temporary Redirect to what it returns (the base URL of a less loaded
+  // node, e.g. "http://10.0.0.7:8080"), or 503 when it returns "".
   std::function<std::string(const std::string& stream)> redirect_when_full;
 };
 

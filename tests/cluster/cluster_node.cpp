@@ -36,6 +36,7 @@ bool ClusterNode::start(const TempDir& dir) {
                                    std::to_string(heartbeat_ms)};
   if (lease_ttl_ms > 0) argv.insert(argv.end(), {"--lease-ttl-ms", std::to_string(lease_ttl_ms)});
   if (!pipelines_file.empty()) argv.insert(argv.end(), {"--pipelines", pipelines_file});
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   log_path = dir.file(id + ".log");
   std::string err;
   return process.start(argv, log_path, &err) && wait_for_port(port, 10000);

@@ -21,8 +21,9 @@ struct ClusterNode {
   int port = 0;
   int redis_port = 0;  // the Redis (or proxy) this node reaches
   int heartbeat_ms = 300;
-  int lease_ttl_ms = 0;        // 0: the server's default
-  std::string pipelines_file;  // empty: none
+  int lease_ttl_ms = 0;                 // 0: the server's default
+  std::string pipelines_file;           // empty: none
+  std::vector<std::string> extra_args;  // more flags, e.g. {"--max-viewers", "1"}
   std::string log_path;
   Process process;
 

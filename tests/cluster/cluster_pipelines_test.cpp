@@ -311,9 +311,10 @@ TEST_F(ClusterPipelines, NodeCutOffFromRedisStopsItsPipelineBeforeAnotherStartsI
   EXPECT_TRUE(runs(next, "cut"));
 
   const int64_t stopped = logged_at(nodes_[0].log(), "pipeline cut: stopped here");
-  const int64_t started = logged_at(next.log(), "pipeline cut: starting");
+  int64_t started = logged_at(next.log(), "pipeline cut: starting");
   ASSERT_GE(stopped, 0) << nodes_[0].log();
   ASSERT_GE(started, 0) << next.log();
+  if (started < stopped - 12 * 3600 * 1000) started += 24 * 3600 * 1000;  // past midnight
   g_print("cut: stopped on node-a at %lld, started on %s at %lld (ms of the day): %lld ms apart\n",
           static_cast<long long>(stopped), next.id.c_str(), static_cast<long long>(started),
           static_cast<long long>(started - stopped));

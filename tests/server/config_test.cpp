@@ -231,6 +231,25 @@ TEST(Config, ClusterSettings) {
   EXPECT_EQ(load({}, {"--node-id", ""}, &c, &msg), ConfigOutcome::kError);
 }
 
+TEST(Config, MaxViewers) {
+  Config c;
+  std::string msg;
+  ASSERT_EQ(load({}, {}, &c, &msg), ConfigOutcome::kRun) << msg;
+  EXPECT_EQ(c.max_viewers, 0);
+  ASSERT_EQ(load({{"RELAIS_MAX_VIEWERS", "50"}}, {}, &c, &msg), ConfigOutcome::kRun) << msg;
+  EXPECT_EQ(c.max_viewers, 50);
+  ASSERT_EQ(load({{"RELAIS_MAX_VIEWERS", "50"}}, {"--max-viewers", "0"}, &c, &msg),
+            ConfigOutcome::kRun)
+      << msg;
+  EXPECT_EQ(c.max_viewers, 0);
+  EXPECT_EQ(load({{"RELAIS_MAX_VIEWERS", "-1"}}, {}, &c, &msg), ConfigOutcome::kError);
+  EXPECT_NE(msg.find("RELAIS_MAX_VIEWERS"), std::string::npos) << msg;
+  EXPECT_EQ(load({}, {"--max-viewers", "many"}, &c, &msg), ConfigOutcome::kError);
+  EXPECT_NE(msg.find("--max-viewers"), std::string::npos) << msg;
+  ASSERT_EQ(load({}, {"--help"}, &c, &msg), ConfigOutcome::kExit);
+  EXPECT_NE(msg.find("RELAIS_MAX_VIEWERS"), std::string::npos) << msg;
+}
+
 TEST(Config, LeaseTtl) {
   Config c;
   std::string msg;

@@ -488,6 +488,25 @@ TEST_F(WhepServiceErrors, FullNodeRedirectsToAnotherWhenItKnowsOne) {
   EXPECT_EQ(c.connect(limited, "errors").status, 503);
 }
 
+// RELAIS_MAX_VIEWERS: the viewer budget makes the node full before max_sessions.
+TEST_F(WhepServiceErrors, ViewerBudgetRedirectsThen503WithRetryAfter) {
+  WhepOptions o = quick_options();
+  o.max_viewers = 1;
+  std::string other = "http://192.0.2.8:8080";
+  o.redirect_when_full = [&](const std::string&) { return other; };
+  WhepService limited("memory://", {}, "", kMaxBody, o);
+  WhepPeer a, b, c;
+  ASSERT_EQ(a.connect(limited, "errors").status, 201);
+  HttpResponse r = b.connect(limited, "errors");
+  EXPECT_EQ(r.status, 307);
+  EXPECT_EQ(header_of(r, "Location"), "http://192.0.2.8:8080/whep/errors");
+  other.clear();
+  r = c.connect(limited, "errors");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_FALSE(header_of(r, "Retry-After").empty());
+  EXPECT_NE(r.body.find("limit of 1 viewer sessions"), std::string::npos) << r.body;
+}
+
 TEST_F(WhepServiceErrors, BrokenStreamFailsItsViewersWith502) {
   // H.264 in avc form without codec_data cannot be parsed: the stream's
   // pipeline fails, and the viewer waiting for its answer is told so.
