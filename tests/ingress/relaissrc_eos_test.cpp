@@ -4,6 +4,7 @@
 #include <gst/app/gstappsink.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -83,6 +84,39 @@ TEST(RelaisSrcEos, EosWhileWaitingToReconnectEndsTheStream) {
   EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
   ASSERT_EQ(gst_element_set_state(run.pipeline(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   EXPECT_GE(mp4_frames(path), pulled);
+}
+
+// Segmented recording (what `splitmuxsink sink=relaiss3sink` does, here to
+// files): the EOS completes the last segment, so every segment parses.
+TEST(RelaisSrcEos, EosCompletesTheLastSegmentOfASplitRecording) {
+  TempDir dir;
+  RtspTestServer server;
+  ASSERT_TRUE(server.start());
+  PipelineRunner run("relaissrc name=src uri=" + server.uri() +
+                     " rtsp-transport=tcp ! tee name=t ! queue ! h264parse ! "
+                     "splitmuxsink muxer=mp4mux max-size-time=500000000 location=" +
+                     dir.file("seg%02d.mp4") +
+                     " t. ! queue ! appsink name=sink sync=false max-buffers=200 drop=true");
+  ASSERT_TRUE(run.ok());
+  ASSERT_NE(run.play(), GST_STATE_CHANGE_FAILURE);
+  int pulled = 0;
+  for (; pulled < 40; ++pulled) ASSERT_NE(run.pull(5s), nullptr) << run.first_error_text();
+
+  send_eos(run);
+  ASSERT_TRUE(run.wait_for_eos(10s)) << "the EOS never reached the sinks";
+  EXPECT_EQ(run.count(GST_MESSAGE_ERROR), 0) << run.first_error_text();
+  ASSERT_EQ(gst_element_set_state(run.pipeline(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  int segments = 0, frames = 0;
+  for (;; ++segments) {
+    gchar name[16];
+    g_snprintf(name, sizeof name, "seg%02d.mp4", segments);
+    if (!g_file_test(dir.file(name).c_str(), G_FILE_TEST_EXISTS)) break;
+    const int n = mp4_frames(dir.file(name));
+    EXPECT_GT(n, 0) << name << " does not parse";
+    frames += std::max(n, 0);
+  }
+  EXPECT_GE(segments, 2);
+  EXPECT_GE(frames, pulled);
 }
 
 // identity eos-after=N returns GST_FLOW_EOS once N buffers went through:
