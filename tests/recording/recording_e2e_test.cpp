@@ -122,8 +122,8 @@ class RecordingToS3 : public ::testing::Test {
         << R"("}, {"name": "cam-b", "launch": ")" << recording(camera_.uri(), "b") << R"("}]})";
     port_ = free_loopback_port();
     std::string p = std::to_string(port_), bin = server_binary(), file = dir_.file("p.json");
-    const gchar* argv[] = {bin.c_str(), "--host", "127.0.0.1", "--port", p.c_str(),
-                           "--pipelines", file.c_str(), nullptr};
+    const gchar* argv[] = {bin.c_str(), "--host",      "127.0.0.1",  "--port",
+                           p.c_str(),   "--pipelines", file.c_str(), nullptr};
     GSubprocessLauncher* launcher = test_launcher(G_SUBPROCESS_FLAGS_NONE);
     g_subprocess_launcher_set_stderr_file_path(launcher, dir_.file("server.log").c_str());
     g_subprocess_launcher_setenv(launcher, "AWS_ENDPOINT_URL", s3_->endpoint().c_str(), TRUE);
@@ -144,8 +144,8 @@ class RecordingToS3 : public ::testing::Test {
   bool has_frames(const std::string& stream) {
     std::string body = http_request(port_, "GET", "/api/v1/streams").body;
     size_t at = body.find("\"name\":\"" + stream + "\"");
-    return at != std::string::npos && body.find("\"frames_retained\":0", at) != body.find(
-                                                                                "\"frames_retained\"", at);
+    return at != std::string::npos &&
+           body.find("\"frames_retained\":0", at) != body.find("\"frames_retained\"", at);
   }
   std::string log() const {
     gchar* text = nullptr;
@@ -174,8 +174,7 @@ class RecordingToS3 : public ::testing::Test {
     for (const Segment& s : segs) {
       EXPECT_TRUE(s.error.empty()) << s.key << ": " << s.error;
       ASSERT_GT(s.frames, 0) << s.key;
-      const double d =
-          static_cast<double>(GST_CLOCK_DIFF(s.first, s.last) + kFrame) / GST_SECOND;
+      const double d = static_cast<double>(GST_CLOCK_DIFF(s.first, s.last) + kFrame) / GST_SECOND;
       total += d;
       durations += " " + std::to_string(d);
     }
