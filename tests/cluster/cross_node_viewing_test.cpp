@@ -62,14 +62,15 @@ TEST(ClusterViewing, AViewerOnAnotherNodeDecodesTheStream) {
                l.find("\"state\":\"playing\"") != std::string::npos;
       },
       20000))
-      << a.get("/api/v1/pipelines") << "\n" << a.log();
+      << a.get("/api/v1/pipelines") << "\n"
+      << a.log();
   b.id = "node-b";
   b.redis_port = redis.port();
   ASSERT_TRUE(b.start(dir));
   ASSERT_TRUE(eventually([&] { return lists_node(b.nodes(), "node-a"); }, 15000)) << b.nodes();
   // B lists the stream it does not ingest.
-  ASSERT_TRUE(eventually([&] { return b.get("/api/v1/streams").find("\"cam\"") != std::string::npos; },
-                         10000))
+  ASSERT_TRUE(eventually(
+      [&] { return b.get("/api/v1/streams").find("\"cam\"") != std::string::npos; }, 10000))
       << b.get("/api/v1/streams");
 
   std::string report = watch("http://127.0.0.1:" + std::to_string(b.port), "cam", 2);
