@@ -28,10 +28,10 @@ bool build_store(const std::string& stream, int readers, uint64_t frames, Topolo
     t->readers.push_back(std::move(r));
   }
   // Retention above the frame count: no reader is ever lapped.
-  t->writer =
-      Pipeline::launch(bench_appsrc() + " ! relaisstoresink store=memory:// stream=" + stream +
-                           " sync=false max-age=0 max-frames=" + std::to_string(frames + 1),
-                       error);
+  t->writer = Pipeline::launch(
+      bench_appsrc() + " ! relaisstoresink store=memory:// stream=" + stream +
+          " sync=false max-age=0 max-bytes=0 max-frames=" + std::to_string(frames + 1),
+      error);
   return t->writer != nullptr;
 }
 

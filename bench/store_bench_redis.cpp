@@ -54,7 +54,7 @@ std::optional<double> redis_benchmark(const RedisServer& redis, int clients, uin
 }
 
 // appsrc ! relaisstoresink: frames/s from the first push to EOS.
-// `retention` holds relaisstoresink's max-frames (and max-age) settings.
+// `retention` holds relaisstoresink's max-frames (and max-age, max-bytes) settings.
 std::optional<double> write_stream(const RedisServer& redis, const std::string& stream,
                                    const Payload& payload, uint64_t frames,
                                    const std::string& retention, std::string* error) {
@@ -108,7 +108,7 @@ bool bench_write(RedisServer& redis, const StoreBenchCase& c, const Payload& pay
   auto relais = [&]() {
     redis.cli({"DEL", store::redis_schema::frames_key(stream)}, error);
     return write_stream(redis, stream, payload, c.redis_write_frames,
-                        "max-frames=" + std::to_string(kWriteRetention), error);
+                        "max-bytes=0 max-frames=" + std::to_string(kWriteRetention), error);
   };
   // One XADD per round trip (-P 1), as relaisstoresink does: it pipelines
   // only the occasional HSET/ZADD of the stream's metadata with its XADD.
@@ -136,7 +136,7 @@ bool bench_read(RedisServer& redis, const StoreBenchCase& c, const Payload& payl
   uint64_t frames = c.redis_read_frames;
   // Everything stays: every reader reads all `frames` from the start.
   if (!write_stream(redis, stream, payload, frames,
-                    "max-age=0 max-frames=" + std::to_string(frames + 1), error))
+                    "max-age=0 max-bytes=0 max-frames=" + std::to_string(frames + 1), error))
     return false;
   // Entries one XREAD returns (the stream may hold fewer than the reader asks for).
   const uint64_t per_request = std::min(kReadCount, frames);

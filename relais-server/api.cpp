@@ -1,6 +1,8 @@
 #include "api.h"
 
 #include <cmath>
+#include <memory>
+#include <optional>
 
 #include "auth.h"
 #include "glib_handles.h"
@@ -63,6 +65,8 @@ void add_pipeline(JsonBuilder* b, const PipelineStatus& p) {
     GCharPtr err(g_utf8_make_valid(redact_credentials(p.last_error).c_str(), -1));
     json_builder_add_string_value(b, err.get());
   }
+  json_builder_set_member_name(b, "hangs");
+  json_builder_add_int_value(b, p.hangs);
   if (p.state == PipelineState::kRestarting) {
     json_builder_set_member_name(b, "next_restart_in_ms");
     json_builder_add_int_value(b, static_cast<gint64>(p.next_restart_in * 1000));
@@ -97,6 +101,7 @@ std::string html_escape(const std::string& s) {
 Api::Api(PipelineManager* manager, std::string store_uri, std::string api_token,
          GMainContext* context)
     : manager_(manager),
+      context_(context),
       store_uri_(std::move(store_uri)),
       api_token_(std::move(api_token)),
       workers_(context) {}
@@ -108,6 +113,10 @@ void Api::add_metrics_provider(MetricsProvider provider) {
 void Api::register_routes(RouteTable* routes) {
   auto handler = [this](const HttpRequest& request, Responder respond) {
     Reply reply = plan(request);
+    if (reply.deferred) {
+      reply.deferred(std::move(respond));
+      return;
+    }
     if (!reply.work) {
       respond(std::move(reply.response));
       return;
@@ -131,7 +140,7 @@ Api::Reply Api::plan(const HttpRequest& r) {
   if (path == "/") return index(r);
   std::string prefix = std::string(kPipelinesPath) + "/";
   if (path.compare(0, prefix.size(), prefix) == 0) {
-    return Reply::now(pipeline(r, path.substr(prefix.size())));
+    return pipeline(r, path.substr(prefix.size()));
   }
   return Reply::now(
       error_response(404, "no such route; see /api/v1/pipelines, /api/v1/streams, /metrics"));
@@ -139,6 +148,12 @@ Api::Reply Api::plan(const HttpRequest& r) {
 
 HttpResponse Api::handle(const HttpRequest& r) {
   Reply reply = plan(r);
+  if (reply.deferred) {
+    auto answer = std::make_shared<std::optional<HttpResponse>>();
+    reply.deferred([answer](HttpResponse resp) { *answer = std::move(resp); });
+    while (!*answer) g_main_context_iteration(context_, TRUE);
+    return std::move(**answer);
+  }
   return reply.work ? reply.work() : std::move(reply.response);
 }
 
@@ -238,6 +253,11 @@ HttpResponse Api::pipelines(const HttpRequest& r) {
       return error_response(409, error);
     case AddResult::kInvalid:
       return error_response(400, error);
+    case AddResult::kShuttingDown: {
+      HttpResponse resp = error_response(503, error);
+      resp.headers.emplace_back("Retry-After", "5");
+      return resp;
+    }
     case AddResult::kAdded:
       break;
   }
@@ -247,22 +267,33 @@ HttpResponse Api::pipelines(const HttpRequest& r) {
   return resp;
 }
 
-HttpResponse Api::pipeline(const HttpRequest& r, const std::string& name) {
-  if (!is_get(r) && r.method != "DELETE") return method_not_allowed("GET, HEAD, DELETE");
+Api::Reply Api::pipeline(const HttpRequest& r, const std::string& name) {
+  if (!is_get(r) && r.method != "DELETE") {
+    return Reply::now(method_not_allowed("GET, HEAD, DELETE"));
+  }
   if (!is_valid_name(name)) {
-    return error_response(400, "pipeline names are 1-64 characters of a-z, 0-9, _ and -");
+    return Reply::now(
+        error_response(400, "pipeline names are 1-64 characters of a-z, 0-9, _ and -"));
   }
   if (is_get(r)) {
     auto status = manager_->get(name);
-    if (!status) return error_response(404, "no pipeline named '" + name + "'");
-    return json_response(200, pipeline_json(*status));
+    if (!status) return Reply::now(error_response(404, "no pipeline named '" + name + "'"));
+    return Reply::now(json_response(200, pipeline_json(*status)));
   }
-  if (auto refused = check_admin(r, api_token_)) return *refused;
-  if (!manager_->remove(name)) return error_response(404, "no pipeline named '" + name + "'");
-  HttpResponse resp;
-  resp.status = 204;
-  resp.content_type.clear();
-  return resp;
+  if (auto refused = check_admin(r, api_token_)) return Reply::now(*refused);
+  if (!manager_->get(name)) {
+    return Reply::now(error_response(404, "no pipeline named '" + name + "'"));
+  }
+  // 204 once the pipeline has drained and is gone: a recording's last
+  // segment is complete when the answer arrives.
+  return Reply::on([this, name](Responder respond) {
+    manager_->remove(name, [respond = std::move(respond)] {
+      HttpResponse resp;
+      resp.status = 204;
+      resp.content_type.clear();
+      respond(std::move(resp));
+    });
+  });
 }
 
 Api::Reply Api::streams(const HttpRequest& r) {

@@ -36,29 +36,34 @@ class Api {
   void register_routes(RouteTable* routes);
 
   // Answers one request synchronously, store round trips included (the
-  // registered routes do the same without blocking the main context).
+  // registered routes do the same without blocking the main context);
+  // iterates the context while an answer waits on it (a pipeline's drain).
   HttpResponse handle(const HttpRequest& request);
 
  private:
   // An answer now, or work (store round trips, thread-safe, no access to the
-  // manager) whose result is the answer.
+  // manager) whose result is the answer, or an answer the main context gives
+  // later through the responder (e.g. once a pipeline has drained).
   struct Reply {
     HttpResponse response;
     std::function<HttpResponse()> work;
-    static Reply now(HttpResponse r) { return {std::move(r), {}}; }
-    static Reply later(std::function<HttpResponse()> w) { return {{}, std::move(w)}; }
+    std::function<void(Responder)> deferred;
+    static Reply now(HttpResponse r) { return {std::move(r), {}, {}}; }
+    static Reply later(std::function<HttpResponse()> w) { return {{}, std::move(w), {}}; }
+    static Reply on(std::function<void(Responder)> d) { return {{}, {}, std::move(d)}; }
   };
   Reply plan(const HttpRequest& r);
   HttpResponse healthz(const HttpRequest& r);
   Reply readyz(const HttpRequest& r);
   Reply metrics(const HttpRequest& r);
   HttpResponse pipelines(const HttpRequest& r);
-  HttpResponse pipeline(const HttpRequest& r, const std::string& name);
+  Reply pipeline(const HttpRequest& r, const std::string& name);
   Reply streams(const HttpRequest& r);
   HttpResponse nodes(const HttpRequest& r);
   Reply index(const HttpRequest& r);
 
   PipelineManager* manager_;
+  GMainContext* context_;
   std::string store_uri_;
   std::string api_token_;
   std::vector<MetricsProvider> metrics_providers_;

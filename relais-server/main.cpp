@@ -16,9 +16,25 @@ using namespace relais::server;
 
 namespace {
 
-gboolean on_quit_signal(gpointer loop) {
-  log_info("shutting down");
-  g_main_loop_quit(static_cast<GMainLoop*>(loop));
+struct Shutdown {
+  GMainLoop* loop;
+  ServerApp* app;
+  bool requested = false;
+};
+
+// The first SIGINT/SIGTERM stops the pipelines gracefully (recordings are
+// finalised) and then quits; a second one quits at once.
+gboolean on_quit_signal(gpointer data) {
+  auto* shutdown = static_cast<Shutdown*>(data);
+  if (shutdown->requested) {
+    log_warn("second signal: stopping now, without waiting for pipelines to drain");
+    g_main_loop_quit(shutdown->loop);
+    return G_SOURCE_CONTINUE;
+  }
+  shutdown->requested = true;
+  log_info("shutting down: stopping pipelines (a second signal stops at once)");
+  GMainLoop* loop = shutdown->loop;
+  shutdown->app->stop_pipelines([loop] { g_main_loop_quit(loop); });
   return G_SOURCE_CONTINUE;
 }
 
@@ -44,6 +60,7 @@ int main(int argc, char** argv) {
   install_logging(config.log_level);
 
   int status = 0;
+  bool abandoned = false;
   {
     relais::GMainLoopPtr loop(g_main_loop_new(nullptr, FALSE));
     ServerApp app(config, nullptr);
@@ -54,15 +71,18 @@ int main(int argc, char** argv) {
       log_error("%s", error.c_str());
       status = 1;
     } else {
-      guint sigint = g_unix_signal_add(SIGINT, on_quit_signal, loop.get());
-      guint sigterm = g_unix_signal_add(SIGTERM, on_quit_signal, loop.get());
+      Shutdown shutdown{loop.get(), &app};
+      guint sigint = g_unix_signal_add(SIGINT, on_quit_signal, &shutdown);
+      guint sigterm = g_unix_signal_add(SIGTERM, on_quit_signal, &shutdown);
       g_main_loop_run(loop.get());
       g_source_remove(sigint);
       g_source_remove(sigterm);
     }
     app.shutdown();  // HTTP closed, pipelines stopped
+    abandoned = app.pipelines()->abandoned_any();
     modules.clear();
   }
-  gst_deinit();
+  // A thread stuck in a hung pipeline may still use GStreamer.
+  if (!abandoned) gst_deinit();
   return status;
 }

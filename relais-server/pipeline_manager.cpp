@@ -4,6 +4,7 @@
 
 #include "glib_handles.h"
 #include "gst_handles.h"
+#include "pipeline_worker.h"
 #include "server_log.h"
 
 namespace relais::server {
@@ -20,6 +21,8 @@ const char* pipeline_state_name(PipelineState state) {
       return "failed";
     case PipelineState::kStopped:
       return "stopped";
+    case PipelineState::kStopping:
+      return "stopping";
   }
   return "failed";
 }
@@ -37,6 +40,16 @@ struct PipelineManager::Entry {
   uint32_t attempt = 0;  // consecutive failures, for the back-off
   std::string last_error;
   uint64_t store_errors = 0;
+  uint32_t hangs = 0;
+  uint64_t instance = 0;  // counts builds: results of an older pipeline are stale
+  // State changes run here; replaced when one hangs. Destroying it drops
+  // its results still queued on the context, which point at this entry.
+  std::unique_ptr<PipelineWorker> worker;
+  int outstanding = 0;     // jobs submitted and not returned
+  GSourcePtr hang_timer;   // armed while outstanding > 0
+  GSourcePtr drain_timer;  // armed while a stopping pipeline drains
+  bool removing = false;
+  std::vector<std::function<void()>> removed_callbacks;
 };
 
 namespace {
@@ -96,8 +109,9 @@ ElementRef build(const PipelineDefinition& def, std::string* error) {
 
 }  // namespace
 
-PipelineManager::PipelineManager(GMainContext* context, BackoffPolicy backoff)
-    : context_(context), backoff_(backoff) {}
+PipelineManager::PipelineManager(GMainContext* context, BackoffPolicy backoff,
+                                 int64_t stop_timeout_ms)
+    : context_(context), backoff_(backoff), stop_timeout_ms_(stop_timeout_ms) {}
 
 PipelineManager::~PipelineManager() {
   clear();
@@ -109,12 +123,18 @@ AddResult PipelineManager::add(const PipelineDefinition& definition, bool keep_u
     *error = "pipeline names are 1-64 characters of a-z, 0-9, _ and -";
     return AddResult::kInvalid;
   }
-  if (entries_.count(definition.name)) {
+  if (closing_) {
+    *error = "the server is shutting down";
+    return AddResult::kShuttingDown;
+  }
+  if (auto it = entries_.find(definition.name); it != entries_.end()) {
     *error = "a pipeline named '" + definition.name + "' already exists";
+    if (it->second->removing) *error += " (it is stopping)";
     return AddResult::kDuplicate;
   }
   auto entry = std::make_unique<Entry>();
   entry->owner = this;
+  entry->worker = std::make_unique<PipelineWorker>(context_);
   entry->definition = definition;
   ElementRef pipeline = build(definition, error);
   if (!pipeline) {
@@ -146,6 +166,7 @@ void PipelineManager::start(Entry* entry) {
       return;
     }
   }
+  const uint64_t instance = ++entry->instance;
   BusRef bus = BusRef::adopt(gst_element_get_bus(entry->pipeline.get()));
   GSource* watch = gst_bus_create_watch(bus.get());
   g_source_set_callback(watch,
@@ -154,20 +175,80 @@ void PipelineManager::start(Entry* entry) {
   g_source_attach(watch, context_);
   entry->bus_watch.reset(watch);
 
-  if (gst_element_set_state(entry->pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    // The reason is normally an error message already on the bus.
-    std::string reason = "the pipeline could not be started";
-    MessagePtr msg(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
-    if (msg) reason = describe_error(msg.get());
-    on_failure(entry, reason, true);
+  auto result = std::make_shared<GstStateChangeReturn>(GST_STATE_CHANGE_SUCCESS);
+  ElementRef pipeline = entry->pipeline;
+  submit(
+      entry,
+      [pipeline, result] { *result = gst_element_set_state(pipeline.get(), GST_STATE_PLAYING); },
+      [this, entry, bus, instance, result] {
+        // Stale: a newer build, a stop, or the bus already reported the error.
+        if (entry->instance != instance || entry->state != PipelineState::kStarting) return;
+        if (*result != GST_STATE_CHANGE_FAILURE) return;
+        // The reason is normally an error message already on the bus.
+        std::string reason = "the pipeline could not be started";
+        MessagePtr msg(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+        if (msg) reason = describe_error(msg.get());
+        on_failure(entry, reason, true);
+      });
+}
+
+void PipelineManager::submit(Entry* entry, std::function<void()> job, std::function<void()> then) {
+  if (entry->outstanding++ == 0) {
+    GSource* timer = g_timeout_source_new(static_cast<guint>(stop_timeout_ms_));
+    g_source_set_callback(timer, on_hang_timeout, entry, nullptr);
+    g_source_attach(timer, context_);
+    entry->hang_timer.reset(timer);
   }
+  entry->worker->run(std::move(job), [this, entry, then = std::move(then)] {
+    // Progress: the watchdog restarts for whatever is still queued.
+    entry->hang_timer.reset();
+    if (--entry->outstanding > 0) {
+      GSource* timer = g_timeout_source_new(static_cast<guint>(stop_timeout_ms_));
+      g_source_set_callback(timer, on_hang_timeout, entry, nullptr);
+      g_source_attach(timer, context_);
+      entry->hang_timer.reset(timer);
+    }
+    if (then) then();
+  });
+}
+
+gboolean PipelineManager::on_hang_timeout(gpointer user_data) {
+  auto* entry = static_cast<Entry*>(user_data);
+  entry->owner->on_hung(entry);  // may destroy the entry (and this source: GLib holds a ref)
+  return G_SOURCE_REMOVE;
+}
+
+void PipelineManager::on_hung(Entry* entry) {
+  ++entry->hangs;
+  ++abandoned_;
+  std::string reason = "the pipeline hung for " + std::to_string(stop_timeout_ms_) +
+                       " ms in a state change; abandoned it";
+  log_error("pipeline %s: %s", entry->definition.name.c_str(), reason.c_str());
+  entry->hang_timer.reset();
+  entry->drain_timer.reset();
+  entry->bus_watch.reset();
+  entry->outstanding = 0;
+  // The stuck thread keeps its own reference; once it returns, the old worker
+  // takes the pipeline to NULL and ends (its results are dropped).
+  if (entry->pipeline) {
+    ElementRef stuck = std::move(entry->pipeline);
+    entry->worker->run([stuck] { gst_element_set_state(stuck.get(), GST_STATE_NULL); }, {});
+  }
+  entry->worker = std::make_unique<PipelineWorker>(context_);
+  if (entry->removing) {
+    entry->last_error = reason;
+    forget(entry);
+    return;
+  }
+  on_failure(entry, reason, true);
 }
 
 void PipelineManager::teardown(Entry* entry) {
   entry->bus_watch.reset();
   if (entry->pipeline) {
-    gst_element_set_state(entry->pipeline.get(), GST_STATE_NULL);
-    entry->pipeline.reset();
+    // On the worker, before any later start of a new build.
+    ElementRef old = std::move(entry->pipeline);
+    submit(entry, [old] { gst_element_set_state(old.get(), GST_STATE_NULL); }, {});
   }
 }
 
@@ -222,6 +303,19 @@ gboolean PipelineManager::on_bus_message(GstBus* /*bus*/, GstMessage* message, g
   auto* entry = static_cast<Entry*>(user_data);
   PipelineManager* self = entry->owner;
   const std::string& name = entry->definition.name;
+  if (entry->state == PipelineState::kStopping) {
+    // Draining: EOS (or an error on the way) ends the drain.
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+      entry->last_error = describe_error(message);
+      log_warn("pipeline %s: while stopping: %s", name.c_str(), entry->last_error.c_str());
+    } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS) {
+      log_info("pipeline %s: drained", name.c_str());
+    } else {
+      return G_SOURCE_CONTINUE;
+    }
+    self->finish_stop(entry);
+    return G_SOURCE_REMOVE;
+  }
   switch (GST_MESSAGE_TYPE(message)) {
     case GST_MESSAGE_ERROR:
       self->on_failure(entry, describe_error(message), true);
@@ -239,6 +333,7 @@ gboolean PipelineManager::on_bus_message(GstBus* /*bus*/, GstMessage* message, g
     }
     case GST_MESSAGE_STATE_CHANGED: {
       if (GST_MESSAGE_SRC(message) != GST_OBJECT(entry->pipeline.get())) break;
+      if (entry->removing) break;
       GstState old_state, new_state;
       gst_message_parse_state_changed(message, &old_state, &new_state, nullptr);
       if (new_state == GST_STATE_PLAYING && entry->state != PipelineState::kPlaying) {
@@ -268,20 +363,108 @@ gboolean PipelineManager::on_bus_message(GstBus* /*bus*/, GstMessage* message, g
   return G_SOURCE_CONTINUE;
 }
 
-bool PipelineManager::remove(const std::string& name_ref) {
-  const std::string name = name_ref;  // name_ref may be the key erased below
+bool PipelineManager::remove(const std::string& name, std::function<void()> removed,
+                             StopMode mode) {
   auto it = entries_.find(name);
   if (it == entries_.end()) return false;
-  std::unique_ptr<Entry> entry = std::move(it->second);
-  entries_.erase(it);
+  Entry* entry = it->second.get();
+  if (removed) entry->removed_callbacks.push_back(std::move(removed));
+  if (entry->removing) {
+    if (mode == StopMode::kNow && entry->drain_timer) finish_stop(entry);  // cut the drain short
+    return true;
+  }
+  entry->removing = true;
   entry->retry_timer.reset();
-  teardown(entry.get());
-  log_info("pipeline %s: removed", name.c_str());
+  const bool drain =
+      mode == StopMode::kDrain && entry->state == PipelineState::kPlaying && entry->pipeline;
+  entry->state = PipelineState::kStopping;
+  entry->playing_since_us = 0;
+  if (!drain) {
+    finish_stop(entry);
+    return true;
+  }
+  log_info("pipeline %s: stopping (end of stream sent, up to %lld ms to drain)", name.c_str(),
+           static_cast<long long>(stop_timeout_ms_));
+  ElementRef pipeline = entry->pipeline;
+  submit(entry, [pipeline] { gst_element_send_event(pipeline.get(), gst_event_new_eos()); }, {});
+  GSource* timer = g_timeout_source_new(static_cast<guint>(stop_timeout_ms_));
+  g_source_set_callback(timer, on_drain_timeout, entry, nullptr);
+  g_source_attach(timer, context_);
+  entry->drain_timer.reset(timer);
   return true;
 }
 
+gboolean PipelineManager::on_drain_timeout(gpointer user_data) {
+  auto* entry = static_cast<Entry*>(user_data);
+  log_warn("pipeline %s: did not drain within %lld ms; stopping it anyway",
+           entry->definition.name.c_str(), static_cast<long long>(entry->owner->stop_timeout_ms_));
+  entry->owner->finish_stop(entry);  // replaces drain_timer: GLib holds a ref while it dispatches
+  return G_SOURCE_REMOVE;
+}
+
+void PipelineManager::finish_stop(Entry* entry) {
+  entry->drain_timer.reset();
+  teardown(entry);
+  // After the NULL queued by teardown (jobs run in order).
+  submit(
+      entry, [] {}, [this, entry] { forget(entry); });
+}
+
+void PipelineManager::forget(Entry* entry) {
+  const std::string name = entry->definition.name;
+  auto it = entries_.find(name);
+  if (it == entries_.end() || it->second.get() != entry) return;
+  std::unique_ptr<Entry> owned = std::move(it->second);
+  entries_.erase(it);
+  std::vector<std::function<void()>> callbacks = std::move(owned->removed_callbacks);
+  owned.reset();
+  log_info("pipeline %s: removed", name.c_str());
+  for (auto& cb : callbacks) cb();
+}
+
+void PipelineManager::stop_all(std::function<void()> done) {
+  closing_ = true;
+  auto left = std::make_shared<size_t>(entries_.size());
+  auto finished = std::make_shared<std::function<void()>>(std::move(done));
+  if (*left == 0) {
+    if (*finished) (*finished)();
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : entries_) names.push_back(name);
+  for (const auto& name : names) {
+    remove(name, [left, finished] {
+      if (--*left == 0 && *finished) (*finished)();
+    });
+  }
+}
+
 void PipelineManager::clear() {
-  while (!entries_.empty()) remove(entries_.begin()->first);
+  for (auto& [name, entry] : entries_) {
+    entry->retry_timer.reset();
+    entry->drain_timer.reset();
+    entry->hang_timer.reset();
+    entry->bus_watch.reset();
+    if (entry->pipeline) {
+      ElementRef pipeline = std::move(entry->pipeline);
+      entry->worker->run([pipeline] { gst_element_set_state(pipeline.get(), GST_STATE_NULL); }, {});
+    }
+  }
+  const gint64 deadline = g_get_monotonic_time() + stop_timeout_ms_ * 1000;
+  for (auto& [name, entry] : entries_) {
+    if (!entry->worker->wait_idle(deadline)) {
+      ++abandoned_;
+      log_error("pipeline %s: did not stop within %lld ms; abandoned it", name.c_str(),
+                static_cast<long long>(stop_timeout_ms_));
+    }
+  }
+  auto entries = std::move(entries_);
+  entries_.clear();
+  for (auto& [name, entry] : entries) {
+    std::vector<std::function<void()>> callbacks = std::move(entry->removed_callbacks);
+    entry.reset();
+    for (auto& cb : callbacks) cb();
+  }
 }
 
 PipelineStatus PipelineManager::status_of(const Entry& entry) const {
@@ -291,6 +474,7 @@ PipelineStatus PipelineManager::status_of(const Entry& entry) const {
   s.restarts = entry.restarts;
   s.last_error = entry.last_error;
   s.store_errors = entry.store_errors;
+  s.hangs = entry.hangs;
   gint64 now = g_get_monotonic_time();
   if (entry.state == PipelineState::kPlaying && entry.playing_since_us) {
     s.uptime_seconds = static_cast<double>(now - entry.playing_since_us) / 1e6;

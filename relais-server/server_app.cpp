@@ -41,7 +41,7 @@ struct ServerApp::Cluster {};
 ServerApp::ServerApp(const Config& config, GMainContext* context)
     : context_(context),
       config_(config),
-      manager_(context),
+      manager_(context, {}, config.stop_timeout_ms),
       http_(config.max_body_bytes),
       api_(&manager_, config.store_uri(), config.api_token, context) {
   api_.register_routes(&http_);
@@ -156,6 +156,10 @@ bool ServerApp::join_cluster(std::string* error) {
   return false;
 #endif
   return true;
+}
+
+void ServerApp::stop_pipelines(std::function<void()> done) {
+  manager_.stop_all(std::move(done));
 }
 
 std::string ServerApp::viewer_redirect_base() const {

@@ -36,7 +36,11 @@ class ServerApp {
   // Where this node, at its viewer budget, sends a new viewer: the base URL of
   // the least-loaded other live node with room, or "" (none, or no cluster).
   std::string viewer_redirect_base() const;
-  // Stops every pipeline and closes every connection.
+  // Stops every pipeline gracefully (EOS, drained, then NULL; bounded by
+  // RELAIS_STOP_TIMEOUT_MS) and refuses new ones; `done` runs on the context
+  // once all are gone.
+  void stop_pipelines(std::function<void()> done);
+  // Stops every pipeline at once and closes every connection.
   void shutdown();
 
   RouteTable* routes() { return &http_; }

@@ -101,6 +101,10 @@ bool apply(Config* c, const std::string& key, const std::string& value, const st
     if (!parse_ms(value, &c->heartbeat_ms)) {
       return bad("'" + value + "' is not a period in milliseconds (10 or more)");
     }
+  } else if (key == "RELAIS_STOP_TIMEOUT_MS") {
+    if (!parse_ms(value, &c->stop_timeout_ms) || c->stop_timeout_ms > 3600000) {
+      return bad("'" + value + "' is not a time in milliseconds (10 to 3600000)");
+    }
   } else if (key == "RELAIS_MAX_VIEWERS") {
     if (!parse_count(value, &c->max_viewers)) {
       return bad("'" + value + "' is not a number of viewers (0 = unlimited)");
@@ -148,6 +152,9 @@ constexpr FlagSpec kFlags[] = {
      "URL clients reach this node by (default http://HOST:PORT)"},
     {"heartbeat-ms", "RELAIS_HEARTBEAT_MS", "MS",
      "Cluster heartbeat period; a node drops out after 3 missed (default 2000)"},
+    {"stop-timeout-ms", "RELAIS_STOP_TIMEOUT_MS", "MS",
+     "How long a stopping pipeline may drain after EOS, and a state change may take before "
+     "the pipeline counts as hung (default 10000)"},
     {"lease-ttl-ms", "RELAIS_LEASE_TTL_MS", "MS",
      "Cluster pipeline lease TTL, renewed every third of it (default 6000)"},
     {"max-viewers", "RELAIS_MAX_VIEWERS", "N",

@@ -34,6 +34,9 @@ struct Config {
   std::string node_id;
   std::string public_url;
   int64_t heartbeat_ms = 2000;
+  // How long a stopping pipeline may drain (EOS) and a state change may take
+  // before the pipeline counts as hung.
+  int64_t stop_timeout_ms = 10000;
   // Cluster pipeline lease TTL; renewed every third of it.
   int64_t lease_ttl_ms = 6000;
   // WHEP sessions this node takes before it sends viewers to another node

@@ -85,6 +85,8 @@ HttpResponse ClusterApi::list(const HttpRequest& /*r*/) {
   json_builder_begin_array(b.get());
   for (const auto& p : pipelines) add_cluster_pipeline(b.get(), p);
   json_builder_end_array(b.get());
+  // A node cut off from Redis keeps answering with what it saw last: say how old.
+  server::add_int_member(b.get(), "as_of_ms_ago", leases_->listing_age_ms());
   json_builder_end_object(b.get());
   return json_response(200, server::to_json(b.get()));
 }

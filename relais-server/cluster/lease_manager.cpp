@@ -61,6 +61,11 @@ bool LeaseManager::listing(std::vector<ClusterPipeline>* out) const {
   return listing_known_;
 }
 
+int64_t LeaseManager::listing_age_ms() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return listing_known_ ? (g_get_monotonic_time() - listing_read_us_) / 1000 : -1;
+}
+
 void LeaseManager::set_local_statuses(std::map<std::string, PublishedStatus> statuses) {
   std::lock_guard<std::mutex> lock(mutex_);
   local_statuses_ = std::move(statuses);
@@ -230,6 +235,7 @@ void LeaseManager::publish_snapshot(bool reached, std::vector<ClusterPipeline> l
   if (reached) {
     listing_ = std::move(listing);
     listing_known_ = true;
+    listing_read_us_ = g_get_monotonic_time();
   }
 }
 

@@ -56,6 +56,8 @@ class LeaseManager {
   // The cluster's pipelines as of the last round that reached Redis; false
   // while none has.
   bool listing(std::vector<ClusterPipeline>* out) const;
+  // How long ago (ms) the listing was read from Redis; -1 while never.
+  int64_t listing_age_ms() const;
   // The local state of held pipelines (state, uptime, restarts, last error),
   // from the main context; published at the next round.
   void set_local_statuses(std::map<std::string, PublishedStatus> statuses);
@@ -86,6 +88,7 @@ class LeaseManager {
   std::map<std::string, HeldLease> held_;                  // guarded by mutex_
   std::vector<ClusterPipeline> listing_;                   // guarded by mutex_
   bool listing_known_ = false;                             // guarded by mutex_
+  int64_t listing_read_us_ = 0;                            // guarded by mutex_ (monotonic)
   std::map<std::string, PublishedStatus> local_statuses_;  // guarded by mutex_
   std::thread thread_;
 };

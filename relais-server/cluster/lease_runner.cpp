@@ -48,13 +48,29 @@ void LeaseRunner::notify() {
   g_source_set_ready_time(wake_.get(), 0);
 }
 
-void LeaseRunner::stop(const std::string& name, const char* why) {
+void LeaseRunner::stop(const std::string& name, const char* why, bool now) {
   log_info("pipeline %s: stopping here (%s)", name.c_str(), why);
   running_.erase(name);
   stopping_.insert(name);
-  manager_->remove(name);
-  stopping_.erase(name);
-  log_info("pipeline %s: stopped here", name.c_str());
+  std::weak_ptr<bool> alive = alive_;
+  auto gone = [this, alive, name] {
+    if (alive.expired() || !*alive.lock()) return;
+    stopping_.erase(name);
+    log_info("pipeline %s: stopped here", name.c_str());
+    notify();
+  };
+  if (!manager_->remove(name, gone,
+                        now ? server::PipelineManager::StopMode::kNow
+                            : server::PipelineManager::StopMode::kDrain)) {
+    stopping_.erase(name);
+  }
+}
+
+bool LeaseRunner::deleted(const std::string& name) const {
+  std::vector<ClusterPipeline> listing;
+  if (!leases_->listing(&listing)) return false;
+  return std::none_of(listing.begin(), listing.end(),
+                      [&](const ClusterPipeline& p) { return p.definition.name == name; });
 }
 
 void LeaseRunner::arm_deadline(gint64 deadline_us) {
@@ -75,13 +91,28 @@ void LeaseRunner::reconcile() {
     const std::string name = *it++;
     auto lease = held.find(name);
     if (lease == held.end()) {
-      stop(name, "its lease is no longer held");
+      // Deleted from the cluster: drain it (nobody else will run it). Lost:
+      // stop at once, another node may claim it.
+      if (deleted(name)) {
+        stop(name, "deleted from the cluster", false);
+      } else {
+        stop(name, "its lease is no longer held", true);
+      }
     } else if (lease->second.stop_deadline_us <= now) {
       log_warn("pipeline %s: lease deadline passed without a renewal", name.c_str());
-      stop(name, "lease deadline passed");
+      stop(name, "lease deadline passed", true);
     } else if (auto local = manager_->get(name);
                local && !(local->definition == local_definition(lease->second))) {
-      stop(name, "its definition or epoch changed");
+      // A new epoch fences the running copy's writes: no point draining it.
+      stop(name, "its definition or epoch changed", true);
+    }
+  }
+  // A drain must not outlast the lease either.
+  for (const std::string& name : std::set<std::string>(stopping_)) {
+    auto lease = held.find(name);
+    if ((lease == held.end() && !deleted(name)) ||
+        (lease != held.end() && lease->second.stop_deadline_us <= now)) {
+      manager_->remove(name, {}, server::PipelineManager::StopMode::kNow);
     }
   }
   gint64 earliest = 0;

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include <memory>
 #include <set>
 #include <string>
 
@@ -18,7 +19,7 @@ namespace relais::cluster {
 class LeaseRunner {
  public:
   LeaseRunner(server::PipelineManager* manager, GMainContext* context);
-  ~LeaseRunner() = default;
+  ~LeaseRunner() { *alive_ = false; }
   LeaseRunner(const LeaseRunner&) = delete;
   LeaseRunner& operator=(const LeaseRunner&) = delete;
 
@@ -32,8 +33,12 @@ class LeaseRunner {
   void reconcile();
 
  private:
-  void stop(const std::string& name, const char* why);
+  // Drains the pipeline (EOS) unless `now`; the name stays in stopping_ until
+  // the manager has let it go.
+  void stop(const std::string& name, const char* why, bool now);
   void arm_deadline(gint64 deadline_us);
+  // Whether the last listing no longer has the pipeline (deleted, not lost).
+  bool deleted(const std::string& name) const;
 
   server::PipelineManager* manager_;
   GMainContext* context_;
@@ -42,6 +47,7 @@ class LeaseRunner {
   GSourcePtr deadline_;             // the earliest local stop deadline
   std::set<std::string> running_;   // names this runner added to the manager
   std::set<std::string> stopping_;  // removed, not yet gone: not started again meanwhile
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for the manager's callbacks
 };
 
 }  // namespace relais::cluster

@@ -75,7 +75,9 @@ TEST(PipelineManager, StartsAPipelineAndReportsItPlaying) {
   EXPECT_GT(s->uptime_seconds, 0.0);
   EXPECT_EQ(s->restarts, 0u);
   EXPECT_TRUE(s->last_error.empty());
-  EXPECT_TRUE(m.remove("live"));
+  bool removed = false;
+  EXPECT_TRUE(m.remove("live", [&] { removed = true; }));
+  ASSERT_TRUE(run_until([&] { return removed; }));
   EXPECT_FALSE(m.get("live"));
   EXPECT_FALSE(m.remove("live"));
 }
