@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "redirect_token.h"
 #include "store.h"
 
 namespace relais::webrtc {
@@ -172,8 +173,14 @@ RouteResult route_whep_request(const HttpRequest& req, const RouteConfig& config
   if (!config.viewer_token.empty()) {
     std::string auth = req.header("authorization");
     const std::string bearer = "Bearer ";
-    bool ok = auth.size() > bearer.size() && g_ascii_strncasecmp(auth.c_str(), "bearer ", 7) == 0 &&
-              same_secret(auth.substr(bearer.size()), config.viewer_token);
+    // A viewer redirected by a full node brings that node's token in the query
+    // (its browser dropped Authorization on the cross-origin redirect).
+    bool ok =
+        (auth.size() > bearer.size() && g_ascii_strncasecmp(auth.c_str(), "bearer ", 7) == 0 &&
+         same_secret(auth.substr(bearer.size()), config.viewer_token)) ||
+        (req.method == "POST" &&
+         check_redirect_token(config.viewer_token, stream, redirect_token_in_query(req.query),
+                              g_get_real_time() / G_USEC_PER_SEC));
     if (!ok) {
       HttpResponse r =
           json_error(401, "this server needs a viewer token: send 'Authorization: Bearer <token>'");

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "main_context.h"
+#include "redirect_token.h"
 #include "registry.h"
 #include "sdp_offer.h"
 #include "stream_egress.h"
@@ -96,7 +97,15 @@ class WhepService::Impl : public std::enable_shared_from_this<Impl> {
       std::string other = options_.redirect_when_full ? options_.redirect_when_full(stream) : "";
       if (!other.empty()) {
         HttpResponse r = json_error(307, "this node is full; use " + other);
-        r.headers.emplace_back("Location", other + kWhepPrefix + stream);
+        std::string location = other + kWhepPrefix + stream;
+        if (!routes_.viewer_token.empty()) {
+          // The target node shares the viewer token; the browser will not resend it.
+          location +=
+              std::string("?") + kRedirectTokenParam + "=" +
+              make_redirect_token(routes_.viewer_token, stream,
+                                  g_get_real_time() / G_USEC_PER_SEC + kRedirectTokenSeconds);
+        }
+        r.headers.emplace_back("Location", location);
         respond(std::move(r));
         return;
       }
