@@ -321,6 +321,9 @@ TEST_F(ClusterPipelines, NodeCutOffFromRedisStopsItsPipelineBeforeAnotherStartsI
   // a node reaching Redis refreshes its view every round.
   EXPECT_GE(view_age_ms(nodes_[0]), kLeaseTtlMs / 2);
   EXPECT_LT(view_age_ms(next), kLeaseTtlMs);
+  // Cut off, node-a says it is not ready but keeps answering.
+  EXPECT_EQ(http_request(nodes_[0].port, "GET", "/readyz").status, 503);
+  EXPECT_EQ(http_request(nodes_[0].port, "GET", "/healthz").status, 200);
 
   const int64_t stopped = logged_at(nodes_[0].log(), "pipeline cut: stopped here");
   int64_t started = logged_at(next.log(), "pipeline cut: starting");
@@ -331,6 +334,16 @@ TEST_F(ClusterPipelines, NodeCutOffFromRedisStopsItsPipelineBeforeAnotherStartsI
           static_cast<long long>(stopped), next.id.c_str(), static_cast<long long>(started),
           static_cast<long long>(started - stopped));
   EXPECT_LT(stopped, started);
+
+  // Redis comes back: node-a rejoins by itself (ready, in the registry again)
+  // and the pipeline keeps running once, where it moved.
+  ASSERT_TRUE(proxy.start());
+  EXPECT_TRUE(eventually(
+      [&] { return http_request(nodes_[0].port, "GET", "/readyz").status == 200; }, 10000));
+  EXPECT_TRUE(eventually([&] { return lists_node(nodes_[1].nodes(), "node-a"); }, 10000))
+      << nodes_[1].nodes();
+  EXPECT_TRUE(eventually([&] { return view_age_ms(nodes_[0]) < kLeaseTtlMs; }, 10000));
+  EXPECT_EQ(runners(nodes_, 3, "cut"), 1);
 }
 
 // A node paused (SIGSTOP) past its lease, then resumed: the pipeline has

@@ -19,8 +19,15 @@ sockaddr_in loopback(int port) {
 }  // namespace
 
 bool TcpProxy::start() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = false;
+  }
   listener_ = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a = loopback(0);
+  // Started again: the same port, as a network link that comes back.
+  sockaddr_in a = loopback(port_);
+  int reuse = 1;
+  if (listener_ >= 0) setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
   socklen_t len = sizeof a;
   if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       listen(listener_, 16) != 0 ||

@@ -16,6 +16,7 @@ class TcpProxy {
   TcpProxy(const TcpProxy&) = delete;
   TcpProxy& operator=(const TcpProxy&) = delete;
 
+  // Listens on a free port, or on the port of the previous start.
   bool start();
   void stop();
   int port() const { return port_; }
