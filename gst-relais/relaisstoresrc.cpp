@@ -272,15 +272,14 @@ static void rebase_timestamps(RelaisStoreSrc* self, GstBuffer* buffer) {
   GstClockTime now = running_time_now(GST_ELEMENT(self));
   GstClockTimeDiff drift =
       static_cast<GstClockTimeDiff>(ref) + priv->offset - static_cast<GstClockTimeDiff>(now);
-  bool jumped = GST_CLOCK_TIME_IS_VALID(priv->last_ref) &&
-                (ref < priv->last_ref ||
-                 static_cast<GstClockTimeDiff>(ref - priv->last_ref) > kRebaseTolerance);
-  if (!priv->have_offset || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT) || jumped ||
-      drift < -kRebaseTolerance) {
-    GstClockTime anchor = now;
-    if (GST_CLOCK_TIME_IS_VALID(priv->last_end) && priv->last_end >= anchor)
-      anchor = priv->last_end + 1;
-    priv->offset = static_cast<GstClockTimeDiff>(anchor) - static_cast<GstClockTimeDiff>(ref);
+  // Re-anchors after a discontinuity or when frames are more than the
+  // tolerance off our clock, either way. Known defect (issue 11, 15): a
+  // keyframe reader draining its backlog faster than real time runs ahead and
+  // is re-anchored backwards every ~2 s. Keeping timestamps monotonic there
+  // (session 20) starved the WHEP egress's viewers, so it was undone.
+  if (!priv->have_offset || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT) ||
+      drift > kRebaseTolerance || drift < -kRebaseTolerance) {
+    priv->offset = static_cast<GstClockTimeDiff>(now) - static_cast<GstClockTimeDiff>(ref);
     priv->have_offset = true;
     GST_DEBUG_OBJECT(self, "timestamp offset %" G_GINT64_FORMAT, priv->offset);
   }

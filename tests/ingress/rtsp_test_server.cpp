@@ -29,6 +29,11 @@ bool RtspTestServer::start(int port) {
   context_ = g_main_context_new();
   loop_ = g_main_loop_new(context_, FALSE);
   server_ = gst_rtsp_server_new();
+  // No client threads: every client is served on this server's thread, where
+  // stop() also drops them.
+  GstRTSPThreadPool* threads = gst_rtsp_server_get_thread_pool(server_);
+  gst_rtsp_thread_pool_set_max_threads(threads, 0);
+  g_object_unref(threads);
   gst_rtsp_server_set_address(server_, "127.0.0.1");
   std::string service = std::to_string(port_);
   gst_rtsp_server_set_service(server_, service.c_str());
@@ -79,18 +84,31 @@ bool RtspTestServer::start(int port) {
 
 void RtspTestServer::stop() {
   if (!server_) return;
-  if (source_id_) {
-    GSource* source = g_main_context_find_source_by_id(context_, source_id_);
-    if (source) g_source_destroy(source);
-    source_id_ = 0;
-  }
-  gst_rtsp_server_client_filter(server_, remove_client, nullptr);
-  GstRTSPSessionPool* pool = gst_rtsp_server_get_session_pool(server_);
-  g_list_free_full(gst_rtsp_session_pool_filter(pool, remove_session, nullptr), g_object_unref);
-  g_object_unref(pool);
+  // Clients live on the server's own thread (no client threads, see start()),
+  // so they are dropped there: closing a client from another thread while its
+  // connection's watch dispatches crashes inside gst-rtsp-server.
+  auto drop_everything = [](gpointer data) -> gboolean {
+    auto* self = static_cast<RtspTestServer*>(data);
+    if (self->source_id_) {
+      GSource* source = g_main_context_find_source_by_id(self->context_, self->source_id_);
+      if (source) g_source_destroy(source);
+      self->source_id_ = 0;
+    }
+    gst_rtsp_server_client_filter(self->server_, remove_client, nullptr);
+    GstRTSPSessionPool* pool = gst_rtsp_server_get_session_pool(self->server_);
+    g_list_free_full(gst_rtsp_session_pool_filter(pool, remove_session, nullptr), g_object_unref);
+    g_object_unref(pool);
+    if (self->loop_) g_main_loop_quit(self->loop_);
+    return G_SOURCE_REMOVE;
+  };
   if (thread_.joinable()) {
-    g_main_loop_quit(loop_);
+    GSource* idle = g_idle_source_new();
+    g_source_set_callback(idle, drop_everything, this, nullptr);
+    g_source_attach(idle, context_);
+    g_source_unref(idle);
     thread_.join();
+  } else {
+    drop_everything(this);
   }
   g_object_unref(server_);
   server_ = nullptr;
