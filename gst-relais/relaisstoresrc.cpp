@@ -36,6 +36,10 @@ constexpr auto kPollInterval = std::chrono::milliseconds(500);
 // A jump larger than this in the writer's timestamps, or falling this far
 // behind our clock, re-anchors timestamps.
 constexpr GstClockTimeDiff kRebaseTolerance = 2 * GST_SECOND;
+// How far ahead of our clock a frame's rebased timestamp may be: a backlog
+// drained faster than real time keeps its spacing up to this, then bunches up.
+// Half the WHEP egress's 2 s branch queue.
+constexpr GstClockTimeDiff kMaxAhead = GST_SECOND;
 // The latency reported until a frame says how long frames last.
 constexpr GstClockTime kDefaultLatency = 40 * GST_MSECOND;
 
@@ -59,9 +63,9 @@ struct Private {
   std::string active_stream;
   RelaisStoreTimestamps timestamps = DEFAULT_TIMESTAMPS;
   bool have_offset = false;
-  GstClockTimeDiff offset = 0;                  // added to the writer's timestamps
-  GstClockTime last_ref = GST_CLOCK_TIME_NONE;  // the writer's last timestamp
-  GstClockTime last_end = GST_CLOCK_TIME_NONE;  // where the last pushed frame ends, rebased
+  GstClockTimeDiff offset = 0;                    // added to the writer's timestamps
+  GstClockTime last_ref = GST_CLOCK_TIME_NONE;    // the writer's last timestamp
+  GstClockTime last_start = GST_CLOCK_TIME_NONE;  // the last pushed frame's DTS (or PTS), rebased
   // One frame's duration: stamped on arrival, a frame may reach a sink that
   // much later than its timestamp. Read by the LATENCY query from any thread.
   std::atomic<GstClockTime> latency{kDefaultLatency};
@@ -210,7 +214,7 @@ static gboolean relais_store_src_start(GstBaseSrc* src) {
   priv->caps.reset();
   priv->have_offset = false;
   priv->last_ref = GST_CLOCK_TIME_NONE;
-  priv->last_end = GST_CLOCK_TIME_NONE;
+  priv->last_start = GST_CLOCK_TIME_NONE;
   return TRUE;
 }
 
@@ -272,27 +276,30 @@ static void rebase_timestamps(RelaisStoreSrc* self, GstBuffer* buffer) {
   GstClockTime now = running_time_now(GST_ELEMENT(self));
   GstClockTimeDiff drift =
       static_cast<GstClockTimeDiff>(ref) + priv->offset - static_cast<GstClockTimeDiff>(now);
-  // Re-anchors after a discontinuity or when frames are more than the
-  // tolerance off our clock, either way. Known defect (issue 11, 15): a
-  // keyframe reader draining its backlog faster than real time runs ahead and
-  // is re-anchored backwards every ~2 s. Keeping timestamps monotonic there
-  // (session 20) starved the WHEP egress's viewers, so it was undone.
-  if (!priv->have_offset || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT) ||
-      drift > kRebaseTolerance || drift < -kRebaseTolerance) {
-    priv->offset = static_cast<GstClockTimeDiff>(now) - static_cast<GstClockTimeDiff>(ref);
+  // Re-anchors after a discontinuity, a jump in the writer's timestamps, or
+  // when frames fell far behind our clock. Frames more than kMaxAhead ahead of
+  // the clock (a keyframe reader draining the backlog since that keyframe
+  // faster than real time) are stamped now instead: a live source's frames
+  // must not run far into the future (time-bounded live queues downstream,
+  // e.g. the WHEP egress's, fill with them and leak). Never backwards past the
+  // last frame pushed.
+  bool jumped = GST_CLOCK_TIME_IS_VALID(priv->last_ref) &&
+                (ref < priv->last_ref ||
+                 static_cast<GstClockTimeDiff>(ref - priv->last_ref) > kRebaseTolerance);
+  if (!priv->have_offset || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT) || jumped ||
+      drift < -kRebaseTolerance || drift > kMaxAhead) {
+    GstClockTime anchor = now;
+    if (GST_CLOCK_TIME_IS_VALID(priv->last_start) && priv->last_start >= anchor)
+      anchor = priv->last_start + 1;
+    priv->offset = static_cast<GstClockTimeDiff>(anchor) - static_cast<GstClockTimeDiff>(ref);
     priv->have_offset = true;
     GST_DEBUG_OBJECT(self, "timestamp offset %" G_GINT64_FORMAT, priv->offset);
   }
   priv->last_ref = ref;
   GST_BUFFER_PTS(buffer) = shift(GST_BUFFER_PTS(buffer), priv->offset);
   GST_BUFFER_DTS(buffer) = shift(GST_BUFFER_DTS(buffer), priv->offset);
-  GstClockTime start =
+  priv->last_start =
       GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
-  GstClockTime end = GST_BUFFER_PTS_IS_VALID(buffer) && GST_BUFFER_PTS(buffer) > start
-                         ? GST_BUFFER_PTS(buffer)
-                         : start;
-  if (GST_BUFFER_DURATION_IS_VALID(buffer)) end += GST_BUFFER_DURATION(buffer);
-  priv->last_end = end;
 }
 
 // Follows the frames' duration; a change is posted so the pipeline recomputes.

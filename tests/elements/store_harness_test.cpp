@@ -255,6 +255,41 @@ TEST(StoreElements, EmptyBuffersArriveAsEmptyBuffers) {
 
 namespace {
 
+// Defect 15: a start=keyframe reader drains the backlog since the keyframe
+// faster than real time; rebasing treated "ahead of the clock" as a jump and
+// re-anchored every ~2 s, so timestamps went backwards. They only go forward,
+// and never run ahead of the reader's clock.
+TEST(StoreElements, RebasedTimestampsStayMonotonicWhileDrainingABacklog) {
+  std::string stream = unique_stream();
+  auto sink = sink_harness(stream, kH264Caps);
+  const int backlog = 150;  // 6 s of 40 ms frames, one GOP
+  for (int n = 0; n < backlog; ++n)
+    gst_harness_push(sink.get(), make_buffer(static_cast<guint8>(n), n * 40 * GST_MSECOND, n == 0));
+  std::string desc = "relaisstoresrc store=memory:// start=keyframe stream=" + stream;
+  HarnessPtr src(gst_harness_new_parse(desc.c_str()));
+  gst_harness_use_systemclock(src.get());
+  gst_harness_play(src.get());
+  GstClockTime prev = GST_CLOCK_TIME_NONE;
+  for (int n = 0; n < backlog + 10; ++n) {
+    // Then the writer restarts its timestamps (a new keyframe at 0): still monotonic.
+    if (n == backlog) {
+      for (int k = 0; k < 10; ++k)
+        gst_harness_push(sink.get(),
+                         make_buffer(static_cast<guint8>(k), k * 40 * GST_MSECOND, k == 0));
+    }
+    BufferPtr b(gst_harness_pull(src.get()));
+    ASSERT_TRUE(b);
+    GstClockTime pts = GST_BUFFER_PTS(b.get());
+    if (GST_CLOCK_TIME_IS_VALID(prev)) ASSERT_GT(pts, prev) << "frame " << n << " went back";
+    prev = pts;
+  }
+  // Pulled well within 6 s: not stamped 6 s into the future (at most 1 s ahead).
+  GstClock* clock = gst_system_clock_obtain();
+  GstClockTime now = gst_clock_get_time(clock) - gst_element_get_base_time(src->element);
+  gst_object_unref(clock);
+  EXPECT_LT(prev, now + 1500 * GST_MSECOND) << "ahead of the clock";
+}
+
 // Defect 16: the source answers the LATENCY query as a live source, with
 // the latency it adds (one frame), so a decode pipeline needs no queue.
 TEST(StoreElements, AnswersTheLatencyQueryAsALiveSource) {
