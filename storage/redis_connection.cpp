@@ -1,14 +1,46 @@
 #include "redis_connection.h"
 
+#include <pthread.h>
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstring>
 
 namespace relais::store {
 namespace {
+
+// hiredis writes with write(2): to a Redis that has gone that raises SIGPIPE,
+// which would end the process. SIGPIPE is blocked on this thread while
+// hiredis writes, and one raised meanwhile is taken, so it is an error only.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlocked() {
+    if (!was_pending_) {
+      timespec zero{0, 0};
+      while (sigtimedwait(&pipe_, nullptr, &zero) > 0) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+  bool was_pending_ = false;
+};
 
 timeval to_timeval(std::chrono::milliseconds ms) {
   timeval tv{};
@@ -120,8 +152,11 @@ void RedisConnection::append(const std::vector<std::string_view>& args) {
 
 Status RedisConnection::send_direct(const std::vector<std::vector<std::string_view>>& commands) {
   if (!ctx_) return {StatusCode::kUnavailable, "not connected to Redis at " + address()};
-  for (int done = 0; !done;) {  // commands queued by append() go first
-    if (redisBufferWrite(ctx_.get(), &done) != REDIS_OK) return io_error("write failed");
+  {
+    SigpipeBlocked no_sigpipe;
+    for (int done = 0; !done;) {  // commands queued by append() go first
+      if (redisBufferWrite(ctx_.get(), &done) != REDIS_OK) return io_error("write failed");
+    }
   }
   // RESP framing: "*<n>\r\n", then "$<len>\r\n<arg>\r\n" per argument. The
   // framing lives in frame_ (offsets first: frame_ may move while it grows);
@@ -183,6 +218,7 @@ Status RedisConnection::read_reply(RedisReplyPtr* reply) {
     return {StatusCode::kUnavailable, "read timed out on Redis at " + address()};
   }
   void* r = nullptr;
+  SigpipeBlocked no_sigpipe;  // redisGetReply first writes what append() queued
   if (redisGetReply(ctx_.get(), &r) != REDIS_OK || !r) return io_error("read failed");
   reply->reset(static_cast<redisReply*>(r));
   return Status::ok();
