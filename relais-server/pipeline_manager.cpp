@@ -192,22 +192,19 @@ void PipelineManager::start(Entry* entry) {
       });
 }
 
+void PipelineManager::arm_hang_timer(Entry* entry) {
+  GSource* timer = g_timeout_source_new(static_cast<guint>(stop_timeout_ms_));
+  g_source_set_callback(timer, on_hang_timeout, entry, nullptr);
+  g_source_attach(timer, context_);
+  entry->hang_timer.reset(timer);
+}
+
 void PipelineManager::submit(Entry* entry, std::function<void()> job, std::function<void()> then) {
-  if (entry->outstanding++ == 0) {
-    GSource* timer = g_timeout_source_new(static_cast<guint>(stop_timeout_ms_));
-    g_source_set_callback(timer, on_hang_timeout, entry, nullptr);
-    g_source_attach(timer, context_);
-    entry->hang_timer.reset(timer);
-  }
+  if (entry->outstanding++ == 0) arm_hang_timer(entry);
   entry->worker->run(std::move(job), [this, entry, then = std::move(then)] {
     // Progress: the watchdog restarts for whatever is still queued.
     entry->hang_timer.reset();
-    if (--entry->outstanding > 0) {
-      GSource* timer = g_timeout_source_new(static_cast<guint>(stop_timeout_ms_));
-      g_source_set_callback(timer, on_hang_timeout, entry, nullptr);
-      g_source_attach(timer, context_);
-      entry->hang_timer.reset(timer);
-    }
+    if (--entry->outstanding > 0) arm_hang_timer(entry);
     if (then) then();
   });
 }

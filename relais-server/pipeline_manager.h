@@ -107,6 +107,7 @@ class PipelineManager {
   // Runs `job` on the entry's worker under the hang watchdog; `then` on the
   // context when it returned (not if the entry is gone or was abandoned).
   void submit(Entry* entry, std::function<void()> job, std::function<void()> then);
+  void arm_hang_timer(Entry* entry);
   void on_hung(Entry* entry);
   void finish_stop(Entry* entry);
   void forget(Entry* entry);

@@ -45,7 +45,7 @@ std::string printable_excerpt(const Bytes& body) {
 }
 
 bool retryable_status(guint status, const std::string& code) {
-  // 501 Not Implemented does not change on a retry.
+  // 501 (the server lacks the operation) answers the same on every retry.
   return (status >= 500 && status != 501) || status == 429 || status == 408 ||
          code == "RequestTimeout" || code == "SlowDown" || code == "InternalError";
 }

@@ -6,19 +6,6 @@
 
 namespace relais::test {
 
-std::string server_binary() {
-  return std::string(g_getenv("RELAIS_BUILD_DIR")) + "/relais-server/relais-server";
-}
-
-bool eventually(const std::function<bool()>& f, int timeout_ms) {
-  gint64 end = g_get_monotonic_time() + gint64{timeout_ms} * 1000;
-  while (g_get_monotonic_time() < end) {
-    if (f()) return true;
-    g_usleep(20000);
-  }
-  return f();
-}
-
 bool ClusterNode::start(const TempDir& dir) {
   if (port == 0) port = free_loopback_port();
   std::vector<std::string> argv = {server_binary(),

@@ -8,13 +8,9 @@
 
 #include "process.h"
 #include "temp_dir.h"
+#include "wait.h"
 
 namespace relais::test {
-
-std::string server_binary();
-
-// Polls f every 20 ms until it holds or timeout_ms passes.
-bool eventually(const std::function<bool()>& f, int timeout_ms);
 
 struct ClusterNode {
   std::string id;

@@ -17,25 +17,13 @@
 #include "rtsp_test_server.h"
 #include "s3rver.h"
 #include "temp_dir.h"
+#include "wait.h"
 
 using namespace relais::test;
 
 namespace {
 
 constexpr GstClockTime kFrame = GST_SECOND / 30;  // the test camera sends 30 frames/s
-
-bool eventually(const std::function<bool()>& f, int timeout_ms = 20000) {
-  gint64 end = g_get_monotonic_time() + gint64{timeout_ms} * 1000;
-  while (g_get_monotonic_time() < end) {
-    if (f()) return true;
-    g_usleep(100000);
-  }
-  return f();
-}
-
-std::string server_binary() {
-  return std::string(g_getenv("RELAIS_BUILD_DIR")) + "/relais-server/relais-server";
-}
 
 // Records the camera to S3 and, as operators do for live viewing, into the
 // store too (which also tells the test when the first frame arrived).

@@ -16,6 +16,7 @@
 #include "process.h"
 #include "raw_http.h"
 #include "temp_dir.h"
+#include "wait.h"
 
 using namespace relais::server;
 using namespace relais::test;
@@ -24,22 +25,7 @@ using namespace std::chrono_literals;
 namespace {
 
 bool run_until(const std::function<bool()>& done, int timeout_ms = 15000) {
-  gint64 deadline = g_get_monotonic_time() + gint64{timeout_ms} * 1000;
-  while (!done()) {
-    if (g_get_monotonic_time() > deadline) return false;
-    g_main_context_iteration(nullptr, FALSE);
-    g_usleep(1000);
-  }
-  return true;
-}
-
-bool eventually(const std::function<bool()>& f, int timeout_ms = 15000) {
-  gint64 end = g_get_monotonic_time() + gint64{timeout_ms} * 1000;
-  while (g_get_monotonic_time() < end) {
-    if (f()) return true;
-    g_usleep(50000);
-  }
-  return f();
+  return run_context_until(done, timeout_ms);
 }
 
 BackoffPolicy fast_backoff() {
@@ -103,10 +89,6 @@ int decoded_frames(const std::string& path, std::string* error) {
 PipelineDefinition def(const std::string& name, const std::string& launch,
                        RestartPolicy restart = RestartPolicy::kAlways) {
   return PipelineDefinition{name, launch, restart};
-}
-
-std::string server_binary() {
-  return std::string(g_getenv("RELAIS_BUILD_DIR")) + "/relais-server/relais-server";
 }
 
 std::string json_string(const std::string& s) {
@@ -268,7 +250,7 @@ TEST_F(ServerStop, DeleteAnswersOnceTheRecordingIsComplete) {
   const std::string file = dir_.file("api.mp4");
   ASSERT_TRUE(
       start(R"({"pipelines": [{"name": "rec", "launch": )" + json_string(recording(file)) + "}]}"));
-  ASSERT_TRUE(eventually([&] { return playing("rec"); })) << log();
+  ASSERT_TRUE(eventually([&] { return playing("rec"); }, 15000)) << log();
   g_usleep(1000 * 1000);
   RawResponse r = http_request(port_, "DELETE", "/api/v1/pipelines/rec");
   EXPECT_EQ(r.status, 204) << r.body;
@@ -282,7 +264,7 @@ TEST_F(ServerStop, SigtermFinalisesEveryRecording) {
   const std::string a = dir_.file("a.mp4"), b = dir_.file("b.mp4");
   ASSERT_TRUE(start(R"({"pipelines": [{"name": "a", "launch": )" + json_string(recording(a)) +
                     R"(}, {"name": "b", "launch": )" + json_string(recording(b)) + "}]}"));
-  ASSERT_TRUE(eventually([&] { return playing("a") && playing("b"); })) << log();
+  ASSERT_TRUE(eventually([&] { return playing("a") && playing("b"); }, 15000)) << log();
   g_usleep(1000 * 1000);
   g_subprocess_send_signal(proc_, SIGTERM);
   ASSERT_TRUE(g_subprocess_wait(proc_, nullptr, nullptr));
@@ -298,17 +280,22 @@ TEST_F(ServerStop, AHungPipelineIsReportedWhileTheServerKeepsAnswering) {
   ASSERT_TRUE(start(
       R"({"pipelines": [{"name": "hangs", "launch": "videotestsrc is-live=true ! identity sleep-time=3000000 ! fakesink videotestsrc is-live=true ! identity error-after=5 ! fakesink"}]})",
       {"--stop-timeout-ms", "300"}));
-  ASSERT_TRUE(eventually([&] {
-    return http_request(port_, "GET", "/api/v1/pipelines/hangs").body.find("\"hangs\":0") ==
-           std::string::npos;
-  })) << log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return http_request(port_, "GET", "/api/v1/pipelines/hangs").body.find("\"hangs\":0") ==
+               std::string::npos;
+      },
+      15000))
+      << log();
   RawResponse p = http_request(port_, "GET", "/api/v1/pipelines/hangs");
   EXPECT_NE(p.body.find("hung"), std::string::npos) << p.body;
   EXPECT_EQ(http_request(port_, "GET", "/healthz").status, 200);
-  EXPECT_TRUE(eventually([&] {
-    return http_request(port_, "GET", "/api/v1/pipelines/hangs").body.find("\"restarts\":0") ==
-           std::string::npos;
-  }));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return http_request(port_, "GET", "/api/v1/pipelines/hangs").body.find("\"restarts\":0") ==
+               std::string::npos;
+      },
+      15000));
 }
 
 TEST_F(ServerStop, ABadStopTimeoutIsAStartError) {
