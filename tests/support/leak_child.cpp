@@ -31,13 +31,17 @@ int main(int argc, char** argv) {
             "", &error) ||
         !launcher.wait_exit(10000))
       return 2;
-    gchar* text = nullptr;
-    for (int i = 0; i < 500 && !g_file_get_contents(pidfile.c_str(), &text, nullptr, nullptr); ++i)
-      g_usleep(10000);
-    if (!text) return 3;
-    printf("pid %d\n", atoi(text));
+    // The pidfile may exist before redis-server has written the pid into it.
+    int pid = 0;
+    for (int i = 0; i < 500 && pid <= 0; ++i) {
+      gchar* text = nullptr;
+      if (g_file_get_contents(pidfile.c_str(), &text, nullptr, nullptr)) pid = atoi(text);
+      g_free(text);
+      if (pid <= 0) g_usleep(10000);
+    }
+    if (pid <= 0) return 3;
+    printf("pid %d\n", pid);
     fflush(stdout);
-    g_free(text);
     return 0;
   }
   auto* redis = new RedisServer();  // never deleted: nothing stops it on the way out
